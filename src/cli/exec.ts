@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { findNodeContainer } from '../lab/find.js';
+import { DockerRuntime } from '../runtime/docker.js';
+
+export const execCommand = new Command('exec')
+  .description('run a command on a lab node, e.g. `lab exec lvs -- ipvsadm -Lnc`; its exit code is passed through')
+  .argument('<node>', 'node name (lvs, rs1, ...)')
+  .argument('<command...>', 'the command, after --')
+  .action(async (node: string, argv: string[]) => {
+    const runtime = await DockerRuntime.connect();
+    const container = await findNodeContainer(runtime, node);
+    const { exitCode } = await runtime.execStream(container.id, argv, { stdout: process.stdout, stderr: process.stderr });
+    process.exitCode = exitCode;
+  });

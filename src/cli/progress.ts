@@ -1,0 +1,128 @@
+import ora, { type Ora } from 'ora';
+import type { StepOutcome, UpListener } from '../lab/events.js';
+import { stepWhere } from '../plan/format.js';
+import { PHASES, type Phase, type Step } from '../plan/types.js';
+
+export interface Progress extends UpListener {
+  finish(ok: boolean): void;
+}
+
+const secs = (s: number) => `${s.toFixed(1)} s`;
+
+/** A terminal: one spinner line per phase, showing the command it is running. */
+class SpinnerProgress implements Progress {
+  private spinner: Ora | undefined;
+  private phaseTitle = '';
+  private phaseStarted = 0;
+
+  phase(phase: Phase): void {
+    this.closePhase(true);
+    this.phaseTitle = PHASES[phase];
+    this.phaseStarted = performance.now();
+    this.spinner = ora({ text: this.phaseTitle, stream: process.stderr }).start();
+  }
+  stepStart(step: Step): void {
+    if (this.spinner) this.spinner.text = `${this.phaseTitle}  [${stepWhere(step)}] ${step.command.slice(0, (process.stderr.columns ?? 100) - this.phaseTitle.length - 20)}`;
+  }
+  stepDone(): void {}
+  stepFailed(step: Step): void {
+    this.spinner?.fail(`${this.phaseTitle}: failed on ${stepWhere(step)}`);
+    this.spinner = undefined;
+  }
+  note(message: string): void {
+    if (this.spinner) this.spinner.info(message);
+    else process.stderr.write(`${message}\n`);
+  }
+  finish(ok: boolean): void {
+    this.closePhase(ok);
+  }
+  private closePhase(ok: boolean): void {
+    if (!this.spinner) return;
+    const text = `${this.phaseTitle} (${secs((performance.now() - this.phaseStarted) / 1000)})`;
+    if (ok) this.spinner.succeed(text);
+    else this.spinner.fail(text);
+    this.spinner = undefined;
+  }
+}
+
+/** Logs and `-v`: a line per phase and per command; verbose adds each command's output. */
+class LineProgress implements Progress {
+  constructor(private readonly verbose: boolean) {}
+  phase(phase: Phase): void {
+    process.stderr.write(`==> ${PHASES[phase]}\n`);
+  }
+  stepStart(step: Step): void {
+    process.stderr.write(`  [${stepWhere(step)}] $ ${step.command}\n`);
+  }
+  stepDone(_step: Step, outcome: StepOutcome): void {
+    if (this.verbose) this.printOutput(outcome);
+  }
+  stepFailed(_step: Step, outcome: StepOutcome): void {
+    this.printOutput(outcome);
+  }
+  note(message: string): void {
+    process.stderr.write(`${message}\n`);
+  }
+  finish(): void {}
+  private printOutput(outcome: StepOutcome): void {
+    const out = `${outcome.stdout ?? ''}${outcome.stderr ?? ''}`.trimEnd();
+    if (out) process.stderr.write(`${out.split('\n').map((l) => `      ${l}`).join('\n')}\n`);
+    process.stderr.write(`      (${outcome.exitCode !== undefined ? `exit ${outcome.exitCode}, ` : ''}${secs(outcome.seconds)})\n`);
+  }
+}
+
+export interface JsonStep {
+  phase: Phase;
+  node: string;
+  command: string;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  ok: boolean;
+}
+
+/** `--json`: nothing on the terminal while it runs; the steps go into the final document. */
+export class JsonProgress implements Progress {
+  readonly steps: JsonStep[] = [];
+  readonly notes: string[] = [];
+  phase(): void {}
+  stepStart(): void {}
+  stepDone(step: Step, outcome: StepOutcome): void {
+    this.record(step, outcome, true);
+  }
+  stepFailed(step: Step, outcome: StepOutcome): void {
+    this.record(step, outcome, false);
+  }
+  note(message: string): void {
+    this.notes.push(message);
+  }
+  finish(): void {}
+  private record(step: Step, o: StepOutcome, ok: boolean): void {
+    this.steps.push({ phase: step.phase, node: stepWhere(step), command: step.command, exitCode: o.exitCode ?? null, stdout: o.stdout ?? '', stderr: o.stderr ?? '', seconds: Number(o.seconds.toFixed(3)), ok });
+  }
+}
+
+export function createProgress(opts: { json: boolean; verbose: boolean }): Progress {
+  if (opts.json) return new JsonProgress();
+  if (opts.verbose || !process.stderr.isTTY) return new LineProgress(opts.verbose);
+  return new SpinnerProgress();
+}
+
+/** A single spinner (or a plain line off a terminal) around one long task. */
+export async function withSpinner<T>(text: string, task: () => Promise<T>, quiet = false): Promise<T> {
+  if (quiet) return task();
+  if (!process.stderr.isTTY) {
+    process.stderr.write(`${text}...\n`);
+    return task();
+  }
+  const spinner = ora({ text, stream: process.stderr }).start();
+  try {
+    const result = await task();
+    spinner.succeed();
+    return result;
+  } catch (err) {
+    spinner.fail();
+    throw err;
+  }
+}

@@ -1,0 +1,70 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import { ExitCode } from '../errors.js';
+import { up } from '../lab/up.js';
+import { buildPlan } from '../plan/build.js';
+import { formatPlan, planToJson } from '../plan/format.js';
+import { DockerRuntime } from '../runtime/docker.js';
+import { applyOverrides } from '../scenario/model.js';
+import { loadScenario } from '../scenario/load.js';
+import { INIT_MODES, PRIVILEGE_PROFILES } from '../scenario/schema.js';
+import { verifyLab } from '../verify/run.js';
+import { formatVerifyReport } from '../verify/report.js';
+import { parseOptions, requestCount } from './options.js';
+import { createProgress, JsonProgress } from './progress.js';
+
+const upOptions = z.object({
+  dryRun: z.boolean().default(false),
+  verbose: z.boolean().default(false),
+  json: z.boolean().default(false),
+  verify: z.boolean().default(true),
+  requests: requestCount.default(6),
+  keepOnFailure: z.boolean().default(false),
+  init: z.enum(INIT_MODES).optional(),
+  privilege: z.enum(PRIVILEGE_PROFILES).optional(),
+  image: z.string().min(1).optional(),
+});
+
+export const upCommand = new Command('up')
+  .description('build a scenario\'s topology in Docker, run the tutorial\'s commands, then verify the balancing')
+  .argument('<scenario>', 'a built-in scenario (`lab list`) or a scenario file')
+  .option('--dry-run', 'print the plan (every command, in order, with the reason) without touching Docker')
+  .option('-v, --verbose', 'show each command and its output')
+  .option('--json', 'one JSON document on stdout (steps, verification)')
+  .option('--no-verify', 'skip the verification at the end')
+  .option('--requests <n>', 'requests the verification sends', '6')
+  .option('--keep-on-failure', 'leave the containers in place when a step fails, to look around')
+  .option('--init <mode>', `override every node's init: ${INIT_MODES.join(' | ')}`)
+  .option('--privilege <profile>', `override every node's privileges: ${PRIVILEGE_PROFILES.join(' | ')}`)
+  .option('--image <name>', 'override every node\'s image')
+  .action(async (ref: string, raw) => {
+    const opts = parseOptions(upOptions, raw);
+    const { scenario: fromFile, source } = loadScenario(ref);
+    const scenario = applyOverrides(fromFile, opts);
+    const plan = buildPlan(scenario, source);
+    if (opts.dryRun) {
+      process.stdout.write(opts.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : `${formatPlan(plan)}\n`);
+      return;
+    }
+    const runtime = await DockerRuntime.connect();
+    const progress = createProgress(opts);
+    const started = performance.now();
+    try {
+      await up(plan, runtime, progress, { keepOnFailure: opts.keepOnFailure });
+      progress.finish(true);
+    } catch (err) {
+      progress.finish(false);
+      throw err;
+    }
+    const upSeconds = (performance.now() - started) / 1000;
+    const report = opts.verify ? await verifyLab(runtime, scenario, { requests: opts.requests }) : undefined;
+    if (opts.json) {
+      const steps = progress instanceof JsonProgress ? progress.steps : [];
+      process.stdout.write(`${JSON.stringify({ ok: report?.ok ?? true, lab: plan.lab, seconds: Number(upSeconds.toFixed(1)), steps, verify: report ?? null }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`Lab ${plan.lab} is up (${upSeconds.toFixed(1)} s, ${plan.steps.length} steps).\n`);
+      if (report) process.stdout.write(`\n${formatVerifyReport(report)}\n`);
+      process.stdout.write(`\nLook around: lab exec ${plan.scenario.nodes[0]!.name} -- ipvsadm -Lnc, lab shell rs1, lab status. Remove it: lab teardown ${plan.lab}\n`);
+    }
+    if (report && !report.ok) process.exitCode = ExitCode.checkFailed;
+  });

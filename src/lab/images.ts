@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { environmentError } from '../errors.js';
+import type { DockerRuntime } from '../runtime/docker.js';
+
+export const DEBIAN_IMAGE = 'lvs-lab/debian:bookworm';
+/** `docker import` keeps no CMD from a tarball; the lab's images boot systemd by default. */
+export const IMPORT_CHANGES = ['CMD ["/usr/sbin/init"]'];
+
+const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'images');
+
+export function imageCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lvs-lab');
+}
+
+/**
+ * The Debian root filesystem tarball, built from Debian packages alone (no registry) by
+ * images/debian/build-rootfs.sh and kept, so a classroom builds it once and imports it offline.
+ */
+export async function buildDebianRootfs(opts: { out?: string; rebuild?: boolean; onLine?: (line: string) => void }): Promise<string> {
+  const out = resolve(opts.out ?? join(imageCacheDir(), 'debian-bookworm.tar'));
+  if (existsSync(out) && !opts.rebuild) return out;
+  mkdirSync(dirname(out), { recursive: true });
+  const script = join(IMAGES_DIR, 'debian', 'build-rootfs.sh');
+  await new Promise<void>((resolvePromise, reject) => {
+    const child = spawn('bash', [script, out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const onData = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-4000);
+      for (const line of chunk.toString().split('\n')) if (line.trim()) opts.onLine?.(line);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (c) => {
+      if (c === 0) resolvePromise();
+      else reject(environmentError(`Building the Debian image from packages failed (exit ${c}).`, 'It needs Debian\'s apt (apt-get download, dpkg-deb) and package lists: run `sudo apt-get update` and try again.', [tail.trim()]));
+    });
+  });
+  return out;
+}
+
+export async function importRootfs(runtime: DockerRuntime, tar: string, tag: string): Promise<void> {
+  if (!existsSync(tar)) throw environmentError(`No image tarball at ${tar}.`, 'Build one with `lab images build --offline`.');
+  await runtime.importImage(tar, tag, IMPORT_CHANGES);
+}

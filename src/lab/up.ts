@@ -1,0 +1,139 @@
+import { environmentError, ExitCode, LabError } from '../errors.js';
+import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
+import type { Plan, Step } from '../plan/types.js';
+import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
+import { forwardingOf, realServers } from '../scenario/model.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { StepOutcome, UpListener } from './events.js';
+import { LABEL } from './labels.js';
+import { teardown } from './teardown.js';
+
+const SYSTEMD_BOOT_TIMEOUT_MS = 120_000;
+const EXEC_TIMEOUT_MS = 120_000;
+
+/** Kernel modules a scenario needs on the host: IPVS, its scheduler, and ipip for tunneling. */
+export function requiredModules(scenario: Scenario): string[] {
+  const tun = realServers(scenario).some((rs) => forwardingOf(scenario, rs) === 'tun');
+  return ['ip_vs', `ip_vs_${scenario.service.scheduler}`, ...(tun ? ['ipip'] : [])];
+}
+
+function noIpvsError(scenario: Scenario, output: string): LabError {
+  const modules = requiredModules(scenario);
+  return environmentError(
+    `The kernel under Docker has no IPVS: ipvsadm on the director says "${output.trim().split('\n')[0]}". ` +
+      'IPVS lives in the host kernel and a container cannot load it.',
+    `On the Docker host run \`sudo modprobe ${modules.join(' ')}\` (check with \`lsmod | grep ip_vs\`), then \`lab up ${scenario.name}\` again. ` +
+      'Docker Desktop and WSL2 kernels often lack ip_vs: use a Linux VM, or scripts/uml.sh (User-Mode Linux) from this repository.',
+  );
+}
+
+/** Before touching anything: images present, no name taken by something that is not this lab's. */
+async function preflight(plan: Plan, runtime: DockerRuntime): Promise<void> {
+  const containerSteps = plan.steps.filter((s): s is Extract<Step, { kind: 'container' }> => s.kind === 'container');
+  const images = [...new Set(containerSteps.map((s) => s.container.image))];
+  for (const image of images) {
+    if (!(await runtime.imageExists(image))) {
+      throw environmentError(
+        `Image ${image} is not in this Docker engine.`,
+        'Build it from Debian packages, no registry needed: `lab images build --offline` (see images/README.md); or `docker build -t lvs-lab/debian:bookworm images/debian` where a registry is reachable.',
+      );
+    }
+  }
+  const names = {
+    containers: containerSteps.map((s) => s.container.name),
+    networks: plan.steps.flatMap((s) => (s.kind === 'network' ? [s.network.name] : [])),
+  };
+  const taken = await runtime.findByName(names);
+  const all = [...taken.containers.map((c) => ({ kind: 'container', ...c })), ...taken.networks.map((n) => ({ kind: 'network', ...n }))];
+  if (all.length === 0) return;
+  const ours = all.filter((o) => o.labels[LABEL.lab] === plan.lab);
+  if (ours.length === all.length) {
+    throw environmentError(`Lab ${plan.lab} is already up.`, `Check it with \`lab verify ${plan.lab}\`, or remove it first: \`lab teardown ${plan.lab}\`.`);
+  }
+  const foreign = all.filter((o) => o.labels[LABEL.lab] !== plan.lab).map((o) => `${o.kind} ${o.name}${o.labels[LABEL.lab] ? ` (lab ${o.labels[LABEL.lab]})` : ''}`);
+  throw environmentError(
+    `Names this lab needs are taken: ${foreign.join(', ')}.`,
+    'lab never removes what it did not make. Remove or rename those yourself (`docker rm -f NAME`, `docker network rm NAME`), or tear down the other lab (`lab teardown NAME`).',
+  );
+}
+
+async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<StepOutcome> {
+  const started = performance.now();
+  let last = '';
+  while (performance.now() - started < SYSTEMD_BOOT_TIMEOUT_MS) {
+    const r = await runtime.exec(node, ['systemctl', 'is-system-running'], { timeoutMs: 20_000 });
+    last = (r.stdout + r.stderr).trim();
+    // "degraded" still means booted: some unit failed, but systemctl works.
+    if (/^(running|degraded)$/m.test(last)) return { exitCode: 0, stdout: last, seconds: (performance.now() - started) / 1000 };
+    await sleep(300);
+  }
+  throw new LabError(`systemd on ${node} did not finish booting in ${SYSTEMD_BOOT_TIMEOUT_MS / 1000} s (last state: ${last || 'none'}).`, {
+    exitCode: ExitCode.environment,
+    hint:
+      'On a cgroup v2 host an old systemd (centos:7) cannot boot; use the Debian image, or run with `--init none`. ' +
+      `Look inside with \`lab shell ${node}\` (\`systemctl list-jobs\`, \`journalctl -b\`).`,
+  });
+}
+
+/**
+ * Runs a plan against Docker, step by step. On failure it removes what it made (unless told to keep it)
+ * and throws a LabError that names the node, the command, its exit code and stderr.
+ */
+export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListener, opts: { keepOnFailure?: boolean } = {}): Promise<void> {
+  await preflight(plan, runtime);
+  let phase: Step['phase'] | undefined;
+  try {
+    for (const step of plan.steps) {
+      if (step.phase !== phase) {
+        phase = step.phase;
+        listener.phase(phase);
+      }
+      listener.stepStart(step);
+      const outcome = await runStep(plan, runtime, step, listener);
+      listener.stepDone(step, outcome);
+    }
+  } catch (err) {
+    if (!opts.keepOnFailure) {
+      const removed = await teardown(runtime, plan.lab);
+      listener.note(`Removed what this run made (${removed.containers.length} containers, ${removed.networks.length} networks); --keep-on-failure keeps it for a look.`);
+    }
+    throw err;
+  }
+}
+
+async function runStep(plan: Plan, runtime: DockerRuntime, step: Step, listener: UpListener): Promise<StepOutcome> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  switch (step.kind) {
+    case 'network':
+      await runtime.createNetwork(step.network);
+      return { seconds: seconds() };
+    case 'container':
+      await runtime.runContainer(step.container).catch((err: unknown) => {
+        if (err instanceof LabError) throw err;
+        throw new LabError(`Docker could not start ${step.node}: ${errorMessage(err)}`, {
+          exitCode: ExitCode.environment,
+          hint: 'Run `lab doctor`-style checks by hand: `docker info`, and that the image runs (`docker run --rm IMAGE true`).',
+        });
+      });
+      return { seconds: seconds() };
+    case 'wait-init':
+      return waitForSystemd(runtime, step.node);
+    case 'exec': {
+      const r = await runtime.exec(step.node, step.argv, { timeoutMs: EXEC_TIMEOUT_MS });
+      const outcome = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, seconds: seconds() };
+      if (r.exitCode === 0) return outcome;
+      listener.stepFailed(step, outcome);
+      const output = `${r.stderr}\n${r.stdout}`;
+      if ((step.probe === 'ipvs' || step.argv[0] === 'ipvsadm') && NO_IPVS_PATTERN.test(output)) throw noIpvsError(plan.scenario, r.stderr || r.stdout);
+      if (/Cannot find device "?tunl0/.test(output)) {
+        throw environmentError('The kernel under Docker has no ipip module: tunl0 does not exist.', 'On the Docker host run `sudo modprobe ipip`, then bring the lab up again.');
+      }
+      throw new LabError(`Step failed on ${step.node}: \`${step.command}\` exited ${r.timedOut ? 'by timeout' : r.exitCode}.`, {
+        exitCode: ExitCode.checkFailed,
+        details: [r.stderr.trim() || r.stdout.trim() || '(no output)'],
+        hint: `Why this step: ${step.why} Bring it up with --keep-on-failure and look around with \`lab shell ${step.node}\`.`,
+      });
+    }
+  }
+}

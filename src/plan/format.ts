@@ -1,0 +1,31 @@
+import { PHASES, type Plan, type Step } from './types.js';
+
+/** Where a step runs: on a node, or on the Docker host (networks and containers). */
+export const stepWhere = (step: Step): string => (step.kind === 'network' || step.kind === 'container' ? 'host' : step.node);
+
+/** The plan as a student reads it: numbered commands grouped by phase, each with the tutorial's reason. */
+export function formatPlan(plan: Plan): string {
+  const s = plan.scenario;
+  const lines = [`Plan for ${s.name}: ${s.title}${s.seed ? ` (from seed ${s.seed})` : ''}`, ''];
+  let phase: Step['phase'] | undefined;
+  plan.steps.forEach((step, i) => {
+    if (step.phase !== phase) {
+      phase = step.phase;
+      lines.push(`== ${PHASES[phase]}`);
+    }
+    lines.push(`${String(i + 1).padStart(3)}. [${stepWhere(step)}] ${step.command}`);
+    lines.push(`       why: ${step.why}`);
+  });
+  lines.push('', `${plan.steps.length} steps. Nothing was run (--dry-run).`);
+  return lines.join('\n');
+}
+
+/** The plan as data, for `--dry-run --json`. */
+export function planToJson(plan: Plan) {
+  return {
+    lab: plan.lab,
+    scenario: plan.scenario.name,
+    seed: plan.scenario.seed ?? null,
+    steps: plan.steps.map((step, i) => ({ index: i + 1, phase: step.phase, kind: step.kind, node: stepWhere(step), command: step.command, why: step.why })),
+  };
+}

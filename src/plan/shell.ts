@@ -1,0 +1,14 @@
+/** Quote argv the way a student would type it into a shell. */
+export function shellQuote(arg: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export function shellJoin(argv: string[]): string {
+  return argv.map(shellQuote).join(' ');
+}
+
+/** `sh -c SCRIPT` is shown as the script itself: that is what the student types. */
+export function displayCommand(argv: string[]): string {
+  return argv.length === 3 && argv[0] === 'sh' && argv[1] === '-c' ? argv[2]! : shellJoin(argv);
+}

@@ -1,0 +1,58 @@
+import type { InitMode, PrivilegeProfile, Scenario } from '../scenario/schema.js';
+
+export const PHASES = {
+  network: 'Create the network',
+  containers: 'Start the containers',
+  init: 'Wait for systemd to boot',
+  ipvsCheck: 'Check that the kernel has IPVS',
+  realServers: 'Configure the real servers',
+  director: 'Configure the director',
+  clients: 'Configure the clients',
+} as const;
+export type Phase = keyof typeof PHASES;
+
+export interface NetworkSpec {
+  name: string;
+  subnet: string;
+  internal: boolean;
+  labels: Record<string, string>;
+}
+
+export interface ContainerSpec {
+  name: string;
+  hostname: string;
+  image: string;
+  init: InitMode;
+  privilege: PrivilegeProfile;
+  /** In order: the first is eth0. */
+  interfaces: Array<{ network: string; address: string }>;
+  /** Set at create time; the only way to set them without privileges (/proc/sys is read-only then). */
+  sysctls: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+interface StepBase {
+  phase: Phase;
+  /** What a student would type, shown by `--dry-run` and `-v`. */
+  command: string;
+  /** The tutorial's reason for the step. */
+  why: string;
+}
+
+export type Step =
+  | (StepBase & { kind: 'network'; network: NetworkSpec })
+  | (StepBase & { kind: 'container'; node: string; container: ContainerSpec })
+  | (StepBase & { kind: 'wait-init'; node: string })
+  | (StepBase & {
+      kind: 'exec';
+      node: string;
+      argv: string[];
+      /** The IPVS probe's failure means a missing kernel module, not a broken lab. */
+      probe?: 'ipvs';
+    });
+
+export interface Plan {
+  lab: string;
+  scenario: Scenario;
+  steps: Step[];
+}

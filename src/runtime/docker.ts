@@ -1,0 +1,318 @@
+import { createReadStream } from 'node:fs';
+import { PassThrough, type Writable } from 'node:stream';
+import Docker from 'dockerode';
+import { environmentError, LabError } from '../errors.js';
+import type { ContainerSpec, NetworkSpec } from '../plan/types.js';
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  timedOut: boolean;
+}
+
+export interface LabelledContainer {
+  id: string;
+  name: string;
+  state: string;
+  labels: Record<string, string>;
+  addresses: Record<string, string>;
+}
+
+export interface LabelledNetwork {
+  id: string;
+  name: string;
+  subnet: string | undefined;
+  labels: Record<string, string>;
+}
+
+/** Selects lab objects: `{ key }` any lab's, `{ key, value }` one lab's. */
+export interface LabelFilter {
+  key: string;
+  value?: string;
+}
+
+const labelFilter = (f: LabelFilter) => JSON.stringify({ label: [f.value === undefined ? f.key : `${f.key}=${f.value}`] });
+
+/** HostConfig for each privilege profile; `capabilities` is what works where --privileged is refused. */
+function profileHostConfig(spec: ContainerSpec): Docker.HostConfig {
+  switch (spec.privilege) {
+    case 'privileged':
+      return { Privileged: true };
+    case 'capabilities':
+      return { CapAdd: ['ALL'], CapDrop: ['SYS_RESOURCE'], SecurityOpt: ['seccomp=unconfined'], MaskedPaths: [], ReadonlyPaths: [] };
+    case 'minimal':
+      return { CapAdd: ['NET_ADMIN'] };
+  }
+}
+
+/** A thin client over dockerode: the few Engine API calls a lab needs, with errors people can act on. */
+export class DockerRuntime {
+  constructor(readonly docker: Docker) {}
+
+  /** Connects the way the docker CLI does (DOCKER_HOST, else /var/run/docker.sock) and checks the engine answers. */
+  static async connect(): Promise<DockerRuntime> {
+    const docker = new Docker();
+    const runtime = new DockerRuntime(docker);
+    try {
+      await docker.ping();
+    } catch (err) {
+      throw engineUnreachable(err);
+    }
+    return runtime;
+  }
+
+  async version(): Promise<{ version: string; apiVersion: string }> {
+    const v = await this.docker.version();
+    return { version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  async imageExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(name).inspect();
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  /** `docker import`: a root filesystem tarball becomes an image, no registry involved. */
+  async importImage(tarPath: string, repoTag: string, changes: string[]): Promise<void> {
+    const [repo, tag = 'latest'] = splitRepoTag(repoTag);
+    const stream = await this.docker.importImage(createReadStream(tarPath), { repo, tag, changes });
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }>) => {
+        const failed = output?.find((o) => o.error);
+        if (err || failed) reject(err ?? new Error(failed!.error));
+        else resolve();
+      });
+    });
+  }
+
+  async createNetwork(spec: NetworkSpec): Promise<void> {
+    try {
+      await this.docker.createNetwork({
+        Name: spec.name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Internal: spec.internal,
+        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet }] },
+        Labels: spec.labels,
+      });
+    } catch (err) {
+      const message = errorMessage(err);
+      if (/overlaps/i.test(message)) {
+        throw environmentError(
+          `Docker cannot create network ${spec.name}: subnet ${spec.subnet} overlaps a network that already exists.`,
+          'Find it with `docker network ls` and `docker network inspect`; remove it if it is a leftover, or copy the scenario and give it another subnet.',
+          [message],
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Create, join every network with its fixed address, start: `docker run -d ... --net N --ip A`. */
+  async runContainer(spec: ContainerSpec): Promise<void> {
+    const [first, ...more] = spec.interfaces;
+    const systemd = spec.init === 'systemd';
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Hostname: spec.hostname,
+      Image: spec.image,
+      Cmd: systemd ? ['/usr/sbin/init'] : ['sleep', 'infinity'],
+      Labels: spec.labels,
+      // systemd ignores SIGTERM as PID 1; SIGRTMIN+3 is its "halt" and stops it in a fraction of a second.
+      StopSignal: systemd ? 'SIGRTMIN+3' : 'SIGTERM',
+      HostConfig: {
+        ...profileHostConfig(spec),
+        NetworkMode: first!.network,
+        Init: !systemd,
+        // systemd needs a cgroup tree of its own to boot as PID 1.
+        ...(systemd ? { CgroupnsMode: 'private' as const } : {}),
+        Sysctls: spec.sysctls,
+      },
+      NetworkingConfig: { EndpointsConfig: { [first!.network]: { IPAMConfig: { IPv4Address: first!.address } } } },
+    });
+    for (const iface of more) {
+      await this.docker.getNetwork(iface.network).connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: iface.address } } });
+    }
+    try {
+      await container.start();
+    } catch (err) {
+      const message = errorMessage(err);
+      if (/apply caps|operation not permitted/i.test(message) && spec.privilege === 'privileged') {
+        throw environmentError(
+          `This Docker engine refuses privileged containers (${spec.name}: ${message.trim()}).`,
+          'Run with `--privilege capabilities` (every capability but SYS_RESOURCE), or `--privilege minimal --init none` for least privilege.',
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Runs argv in a container; output is streamed to the given sinks, the exit code returned. */
+  async execStream(container: string, argv: string[], sinks: { stdout: Writable; stderr: Writable }, opts: { timeoutMs?: number } = {}): Promise<{ exitCode: number; timedOut: boolean }> {
+    const exec = await this.docker.getContainer(container).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    this.docker.modem.demuxStream(stream, sinks.stdout, sinks.stderr);
+    let timedOut = false;
+    await new Promise<void>((resolve, reject) => {
+      const timer = opts.timeoutMs
+        ? setTimeout(() => {
+            timedOut = true;
+            stream.destroy();
+            resolve();
+          }, opts.timeoutMs)
+        : undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+      stream.on('end', done);
+      stream.on('close', done);
+      stream.on('error', (err) => {
+        if (timer) clearTimeout(timer);
+        reject(err);
+      });
+    });
+    if (timedOut) return { exitCode: 124, timedOut };
+    // The stream can end a moment before the engine records the exit code.
+    for (let i = 0; i < 50; i++) {
+      const info = await exec.inspect();
+      if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, timedOut };
+      await sleep(20);
+    }
+    throw new Error(`exec of ${argv.join(' ')} in ${container} did not report an exit code`);
+  }
+
+  /** `docker exec` returning demuxed stdout, stderr and the exit code, like testcontainers' exec. */
+  async exec(container: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+    const stdout = collector();
+    const stderr = collector();
+    const { exitCode, timedOut } = await this.execStream(container, argv, { stdout: stdout.sink, stderr: stderr.sink }, opts);
+    return { stdout: stdout.text(), stderr: stderr.text(), exitCode, timedOut };
+  }
+
+  /** An interactive TTY session (`lab shell`): the user's terminal is wired to the process until it exits. */
+  async execInteractive(container: string, argv: string[]): Promise<number> {
+    const exec = await this.docker.getContainer(container).exec({
+      Cmd: argv,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: true,
+      Env: [`TERM=${process.env.TERM ?? 'xterm'}`],
+    });
+    const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
+    const stdin = process.stdin;
+    const wasRaw = stdin.isTTY ? stdin.isRaw : false;
+    if (stdin.isTTY) stdin.setRawMode(true);
+    const resize = () => void exec.resize({ h: process.stdout.rows, w: process.stdout.columns }).catch(() => undefined);
+    if (process.stdout.isTTY) {
+      resize();
+      process.stdout.on('resize', resize);
+    }
+    stdin.pipe(stream);
+    stream.pipe(process.stdout);
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+    });
+    stdin.unpipe(stream);
+    if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    stdin.pause();
+    process.stdout.off('resize', resize);
+    const info = await exec.inspect();
+    return info.ExitCode ?? 0;
+  }
+
+  async listContainers(filter: LabelFilter): Promise<LabelledContainer[]> {
+    const list = await this.docker.listContainers({ all: true, filters: labelFilter(filter) });
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      state: c.State,
+      labels: c.Labels ?? {},
+      addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).map(([net, ep]) => [net, ep.IPAddress])),
+    }));
+  }
+
+  async listNetworks(filter: LabelFilter): Promise<LabelledNetwork[]> {
+    const list = await this.docker.listNetworks({ filters: labelFilter(filter) });
+    return list.map((n) => ({ id: n.Id, name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet, labels: n.Labels ?? {} }));
+  }
+
+  /** Objects with these exact names, labelled or not: what `up` would clash with. */
+  async findByName(names: { containers: string[]; networks: string[] }): Promise<{ containers: LabelledContainer[]; networks: LabelledNetwork[] }> {
+    const containers = (await this.docker.listContainers({ all: true })).filter((c) => c.Names.some((n) => names.containers.includes(n.replace(/^\//, ''))));
+    const networks = (await this.docker.listNetworks()).filter((n) => names.networks.includes(n.Name));
+    return {
+      containers: containers.map((c) => ({ id: c.Id, name: c.Names[0]!.replace(/^\//, ''), state: c.State, labels: c.Labels ?? {}, addresses: {} })),
+      networks: networks.map((n) => ({ id: n.Id, name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet, labels: n.Labels ?? {} })),
+    };
+  }
+
+  /** Every subnet the engine's networks use, for overlap checks before creating one. */
+  async networkSubnets(): Promise<Array<{ name: string; subnet: string }>> {
+    const list = await this.docker.listNetworks();
+    return list.flatMap((n) => (n.IPAM?.Config ?? []).filter((c) => c.Subnet).map((c) => ({ name: n.Name, subnet: c.Subnet! })));
+  }
+
+  /** Kill and remove; a container that is already gone is not an error (teardown can run twice). */
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      if (statusOf(err) !== 404 && !/already in progress/i.test(errorMessage(err))) throw err;
+    }
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(id).remove();
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+  }
+}
+
+function engineUnreachable(err: unknown): LabError {
+  const code = (err as { code?: string }).code;
+  const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  if (code === 'EACCES') {
+    return environmentError(
+      `Permission denied on the Docker socket (${where}).`,
+      'Add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again), or run lab with sudo.',
+    );
+  }
+  return environmentError(
+    `No Docker engine answers at ${where} (${code ?? errorMessage(err)}).`,
+    'Start Docker (`sudo systemctl start docker`, or start Docker Desktop), or point DOCKER_HOST at a running engine (e.g. DOCKER_HOST=unix:///run/user/1000/docker.sock for rootless Docker).',
+  );
+}
+
+export function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+export function errorMessage(err: unknown): string {
+  const json = (err as { json?: { message?: string } }).json;
+  if (json?.message) return json.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function splitRepoTag(ref: string): [string, string | undefined] {
+  const colon = ref.lastIndexOf(':');
+  return colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, undefined];
+}
+
+function collector(): { sink: PassThrough; text: () => string } {
+  const chunks: Buffer[] = [];
+  const sink = new PassThrough();
+  sink.on('data', (c: Buffer) => chunks.push(c));
+  return { sink, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

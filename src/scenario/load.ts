@@ -1,0 +1,76 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { usageError } from '../errors.js';
+import { scenarioSchema, type Scenario } from './schema.js';
+
+/** Built-in scenarios ship in the package's `scenarios/` folder (two levels above this file in src/ and dist/). */
+export const BUILTIN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
+
+export interface LoadedScenario {
+  scenario: Scenario;
+  /** Where it came from: `builtin:rr-basic` or an absolute file path. */
+  source: string;
+}
+
+/** `rr-basic` names a built-in scenario; anything with a slash or a .yaml/.yml ending is a file. */
+export function isFileReference(ref: string): boolean {
+  return ref.includes('/') || /\.ya?ml$/i.test(ref);
+}
+
+export function listBuiltinScenarios(): string[] {
+  return readdirSync(BUILTIN_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.replace(/\.yaml$/, ''))
+    .sort();
+}
+
+export function loadScenario(ref: string): LoadedScenario {
+  if (isFileReference(ref)) {
+    const path = resolve(ref);
+    if (!existsSync(path)) throw usageError(`Scenario file ${path} does not exist.`, 'Check the path, or run `lab list` for the built-in scenarios.');
+    return { scenario: parseScenario(readFileSync(path, 'utf8'), path), source: path };
+  }
+  const path = join(BUILTIN_DIR, `${ref}.yaml`);
+  if (!existsSync(path)) {
+    throw usageError(`There is no built-in scenario "${ref}".`, `Built-in scenarios: ${listBuiltinScenarios().join(', ')}. A file path works too: lab up ./my-lab.yaml`);
+  }
+  return { scenario: parseScenario(readFileSync(path, 'utf8'), path), source: `builtin:${ref}` };
+}
+
+export function parseScenario(text: string, origin: string): Scenario {
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      throw usageError(`${origin} is not valid YAML.`, 'Fix the YAML syntax at the line shown.', [err.message]);
+    }
+    throw err;
+  }
+  return validateScenario(data, origin);
+}
+
+/** Validates already-parsed data (a file, or a scenario stored in a lab's labels). */
+export function validateScenario(data: unknown, origin: string): Scenario {
+  const result = scenarioSchema.safeParse(data);
+  if (!result.success) {
+    throw usageError(
+      `${origin} is not a valid scenario (${result.error.issues.length} problem${result.error.issues.length === 1 ? '' : 's'}).`,
+      'Fix each field listed; `lab list` shows built-in scenarios to copy from.',
+      result.error.issues.map(formatIssue),
+    );
+  }
+  return result.data;
+}
+
+/** `nodes[2].address: not inside 172.20.0.0/16` */
+export function formatIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc === '' ? String(key) : `${acc}.${String(key)}`),
+    '',
+  );
+  return `${path === '' ? '(top level)' : path}: ${issue.message}`;
+}

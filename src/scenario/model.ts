@@ -1,0 +1,101 @@
+import { parseCidr } from './ipv4.js';
+import type {
+  ClientNode,
+  DirectorNode,
+  Forwarding,
+  InitMode,
+  PrivilegeProfile,
+  RealServerNode,
+  Scenario,
+  ScenarioNode,
+} from './schema.js';
+
+/** Read-only views over a validated scenario, so the planner and verifier never re-derive them. */
+
+export interface NodeInterface {
+  network: string;
+  address: string;
+  /** `eth0`, `eth1`, ... in the order the node joins its networks. */
+  device: string;
+  prefix: number;
+}
+
+export function nodeInterfaces(scenario: Scenario, node: ScenarioNode): NodeInterface[] {
+  const pairs: Array<[string, string]> = node.addresses
+    ? Object.entries(node.addresses)
+    : [[scenario.networks[0]!.name, node.address!]];
+  return pairs.map(([network, address], i) => ({
+    network,
+    address,
+    device: `eth${i}`,
+    prefix: parseCidr(scenario.networks.find((n) => n.name === network)!.subnet)!.prefix,
+  }));
+}
+
+export function director(scenario: Scenario): DirectorNode {
+  return scenario.nodes.find((n): n is DirectorNode => n.role === 'director')!;
+}
+
+export function realServers(scenario: Scenario): RealServerNode[] {
+  return scenario.nodes.filter((n): n is RealServerNode => n.role === 'real-server');
+}
+
+export function clients(scenario: Scenario): ClientNode[] {
+  return scenario.nodes.filter((n): n is ClientNode => n.role === 'client');
+}
+
+export function forwardingOf(scenario: Scenario, rs: RealServerNode): Forwarding {
+  return rs.forwarding ?? scenario.forwarding;
+}
+
+export function serverPort(scenario: Scenario, rs: RealServerNode): number {
+  return rs.port ?? scenario.service.port;
+}
+
+export function initOf(scenario: Scenario, node: ScenarioNode): InitMode {
+  return node.init ?? scenario.defaults.init;
+}
+
+export function privilegeOf(scenario: Scenario, node: ScenarioNode): PrivilegeProfile {
+  return node.privilege ?? scenario.defaults.privilege;
+}
+
+export function imageOf(scenario: Scenario, node: ScenarioNode): string {
+  return node.image ?? scenario.defaults.image;
+}
+
+/** The director's interface on the network the VIP lives on. */
+export function vipInterface(scenario: Scenario): NodeInterface {
+  const ifaces = nodeInterfaces(scenario, director(scenario));
+  const wanted = scenario.service.network;
+  return (wanted ? ifaces.find((i) => i.network === wanted) : undefined) ?? ifaces[0]!;
+}
+
+/** A node's address on a given network, if it has one there. */
+export function addressOn(scenario: Scenario, node: ScenarioNode, network: string): string | undefined {
+  return nodeInterfaces(scenario, node).find((i) => i.network === network)?.address;
+}
+
+export function findNode(scenario: Scenario, name: string): ScenarioNode | undefined {
+  return scenario.nodes.find((n) => n.name === name);
+}
+
+export interface ScenarioOverrides {
+  init?: InitMode | undefined;
+  privilege?: PrivilegeProfile | undefined;
+  image?: string | undefined;
+}
+
+/** Command-line overrides apply to every node, whatever the file says. */
+export function applyOverrides(scenario: Scenario, overrides: ScenarioOverrides): Scenario {
+  const pick = <T>(override: T | undefined, own: T | undefined) => (override !== undefined ? override : own);
+  return {
+    ...scenario,
+    nodes: scenario.nodes.map((n) => ({
+      ...n,
+      init: pick(overrides.init, n.init),
+      privilege: pick(overrides.privilege, n.privilege),
+      image: pick(overrides.image, n.image),
+    })),
+  };
+}

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { canonicalCidr, cidrContains, firstHost, isIpv4, isUsableHost, parseCidr } from './ipv4.js';
+
+/** Every IPVS scheduler ipvsadm accepts with `-s`; each one is its own kernel module `ip_vs_<name>`. */
+export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
+export const FORWARDING = ['dr', 'nat', 'tun'] as const;
+export const INIT_MODES = ['systemd', 'none'] as const;
+export const PRIVILEGE_PROFILES = ['privileged', 'capabilities', 'minimal'] as const;
+
+const ipv4 = z.string().refine(isIpv4, { message: 'not an IPv4 address' });
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, { message: 'not a subnet like 172.20.0.0/16 (prefix 8-30)' });
+const port = z.number().int().min(1).max(65535);
+// Docker container and network names; node names are also hostnames, so keep them DNS labels.
+const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'use lower-case letters, digits and "-" (it becomes a hostname)');
+const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'use letters, digits, "_", "." and "-"');
+
+const network = z.strictObject({
+  name: dockerName,
+  subnet: cidr,
+  /** No route out of the lab (Docker `--internal`): the lab's traffic stays between its own containers. */
+  internal: z.boolean().default(true),
+});
+
+const route = z.strictObject({
+  to: z.union([z.literal('default'), cidr]),
+  via: ipv4,
+});
+
+const nodeCommon = {
+  name: dnsLabel,
+  /** Address on the scenario's only network. */
+  address: ipv4.optional(),
+  /** Address per network, for nodes on several networks (NAT: client side and server side). */
+  addresses: z.record(z.string(), ipv4).optional(),
+  image: z.string().min(1).optional(),
+  init: z.enum(INIT_MODES).optional(),
+  privilege: z.enum(PRIVILEGE_PROFILES).optional(),
+  routes: z.array(route).default([]),
+};
+
+const director = z.strictObject({
+  ...nodeCommon,
+  role: z.literal('director'),
+  /** The alias the tutorial gives the VIP on the director: `ifconfig eth0:1 VIP/16`. */
+  vipLabel: z.string().regex(/^eth\d+:\w+$/, "like eth0:1").optional(),
+});
+
+const realServer = z.strictObject({
+  ...nodeCommon,
+  role: z.literal('real-server'),
+  /** The page this server serves, so the client can tell who answered. */
+  page: z.string().min(1),
+  weight: z.number().int().min(0).max(65535).default(1),
+  forwarding: z.enum(FORWARDING).optional(),
+  /** Port the web server listens on; only NAT can map VIP:port to another port. */
+  port: port.optional(),
+  /** arp_ignore=1 / arp_announce=2 before the VIP goes on lo; off only to show the ARP problem (seed 004). */
+  arpSuppression: z.boolean().default(true),
+});
+
+const client = z.strictObject({
+  ...nodeCommon,
+  role: z.literal('client'),
+});
+
+const node = z.discriminatedUnion('role', [director, realServer, client]);
+
+export const scenarioSchema = z
+  .strictObject({
+    name: dnsLabel,
+    title: z.string().min(1),
+    /** Which tutorial in shared/seeds this scenario comes from. */
+    seed: z.string().optional(),
+    description: z.string().optional(),
+    defaults: z
+      .strictObject({
+        image: z.string().min(1).default('lvs-lab/debian:bookworm'),
+        init: z.enum(INIT_MODES).default('systemd'),
+        privilege: z.enum(PRIVILEGE_PROFILES).default('privileged'),
+      })
+      .prefault({}),
+    networks: z.array(network).min(1),
+    service: z.strictObject({
+      vip: ipv4,
+      port: port.default(80),
+      protocol: z.enum(['tcp', 'udp']).default('tcp'),
+      scheduler: z.enum(SCHEDULERS).default('rr'),
+      /** `ipvsadm -p SECONDS`: one client sticks to one real server. */
+      persistence: z.number().int().min(1).optional(),
+      /** The network the VIP lives on; defaults to the director's first. */
+      network: z.string().optional(),
+    }),
+    /** Forwarding method for real servers that do not set their own. */
+    forwarding: z.enum(FORWARDING).default('dr'),
+    nodes: z.array(node).min(1),
+  })
+  .superRefine((s, ctx) => {
+    const networks = new Map<string, z.infer<typeof network>>();
+    s.networks.forEach((n, i) => {
+      if (networks.has(n.name)) ctx.addIssue({ code: 'custom', path: ['networks', i, 'name'], message: `network "${n.name}" is declared twice` });
+      networks.set(n.name, n);
+    });
+    const seenNames = new Set<string>();
+    const seenAddresses = new Map<string, string>();
+    s.nodes.forEach((n, i) => {
+      if (seenNames.has(n.name)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'name'], message: `node "${n.name}" is declared twice` });
+      seenNames.add(n.name);
+      if (n.address !== undefined && n.addresses !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['nodes', i], message: 'give either address or addresses, not both' });
+        return;
+      }
+      let pairs: Array<[string, string, (string | number)[]]> = [];
+      if (n.address !== undefined) {
+        if (s.networks.length !== 1) {
+          ctx.addIssue({ code: 'custom', path: ['nodes', i, 'address'], message: 'this scenario has several networks: use addresses: { <network>: <ip> }' });
+          return;
+        }
+        pairs = [[s.networks[0]!.name, n.address, ['nodes', i, 'address']]];
+      } else if (n.addresses !== undefined) {
+        pairs = Object.entries(n.addresses).map(([net, ip]) => [net, ip, ['nodes', i, 'addresses', net]]);
+        if (pairs.length === 0) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'addresses'], message: 'needs at least one network' });
+      } else {
+        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'address'], message: 'every node needs an address' });
+      }
+      for (const [netName, ip, path] of pairs) {
+        const net = networks.get(netName);
+        if (!net) {
+          ctx.addIssue({ code: 'custom', path, message: `no network named "${netName}"` });
+          continue;
+        }
+        const subnet = parseCidr(net.subnet);
+        if (!subnet) continue;
+        const canonical = canonicalCidr(subnet);
+        if (!cidrContains(subnet, ip) || !isUsableHost(subnet, ip)) {
+          ctx.addIssue({ code: 'custom', path, message: `not inside ${canonical}` });
+        } else if (ip === firstHost(subnet)) {
+          ctx.addIssue({ code: 'custom', path, message: `${ip} is the Docker gateway of ${canonical}; pick another address` });
+        }
+        if (ip === s.service.vip) ctx.addIssue({ code: 'custom', path, message: 'is the VIP; the VIP is added by the lab, give the node its own address' });
+        const key = `${netName}/${ip}`;
+        const other = seenAddresses.get(key);
+        if (other) ctx.addIssue({ code: 'custom', path, message: `${ip} is already ${other}'s address` });
+        seenAddresses.set(key, n.name);
+      }
+    });
+
+    const directors = s.nodes.filter((n) => n.role === 'director');
+    if (directors.length !== 1) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `needs exactly one director, found ${directors.length}` });
+    if (!s.nodes.some((n) => n.role === 'real-server')) ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'needs at least one real-server' });
+    if (!s.nodes.some((n) => n.role === 'client')) {
+      ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'needs a client node: verify sends its requests from there' });
+    }
+
+    const vipNetworkName = s.service.network ?? (directors[0] ? nodeNetworkNames(directors[0], s.networks)[0] : undefined);
+    const vipNetwork = vipNetworkName ? networks.get(vipNetworkName) : undefined;
+    if (s.service.network !== undefined && !vipNetwork) {
+      ctx.addIssue({ code: 'custom', path: ['service', 'network'], message: `no network named "${s.service.network}"` });
+    } else if (vipNetwork) {
+      const subnet = parseCidr(vipNetwork.subnet);
+      if (subnet && !cidrContains(subnet, s.service.vip)) {
+        ctx.addIssue({ code: 'custom', path: ['service', 'vip'], message: `not inside ${canonicalCidr(subnet)} (network ${vipNetwork.name})` });
+      }
+    }
+
+    s.nodes.forEach((n, i) => {
+      if (n.role !== 'real-server') return;
+      const method = n.forwarding ?? s.forwarding;
+      if (n.port !== undefined && n.port !== s.service.port && method !== 'nat') {
+        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'port'], message: `only NAT can map ports; ${method.toUpperCase()} keeps the VIP's port ${s.service.port}` });
+      }
+      if (method === 'dr' && directors[0]) {
+        const shared = nodeNetworkNames(n, s.networks).filter((net) => nodeNetworkNames(directors[0]!, s.networks).includes(net));
+        if (shared.length === 0) ctx.addIssue({ code: 'custom', path: ['nodes', i], message: 'DR needs the real server on the same L2 network as the director' });
+      }
+    });
+  });
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ScenarioNode = Scenario['nodes'][number];
+export type DirectorNode = Extract<ScenarioNode, { role: 'director' }>;
+export type RealServerNode = Extract<ScenarioNode, { role: 'real-server' }>;
+export type ClientNode = Extract<ScenarioNode, { role: 'client' }>;
+export type Forwarding = (typeof FORWARDING)[number];
+export type InitMode = (typeof INIT_MODES)[number];
+export type PrivilegeProfile = (typeof PRIVILEGE_PROFILES)[number];
+export type Scheduler = (typeof SCHEDULERS)[number];
+
+function nodeNetworkNames(n: { address?: string | undefined; addresses?: Record<string, string> | undefined }, nets: Array<{ name: string }>): string[] {
+  if (n.addresses) return Object.keys(n.addresses);
+  return n.address !== undefined && nets.length === 1 ? [nets[0]!.name] : [];
+}

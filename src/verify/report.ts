@@ -1,0 +1,34 @@
+import type { VerifyReport } from './run.js';
+
+const MARK = { pass: 'PASS', fail: 'FAIL', 'not-checked': 'NOT CHECKED' } as const;
+
+/** The human report: the sequence, each check's line, and the director's own tables. */
+export function formatVerifyReport(report: VerifyReport): string {
+  const lines: string[] = [];
+  lines.push(`Requests from ${report.client} to ${report.vip}:${report.port} (${report.requests.length}, each a new TCP connection):`);
+  lines.push(`  $ ${report.requestCommand}`);
+  for (const r of report.requests) lines.push(`  ${String(r.index + 1).padStart(2)}. ${r.server ?? '??'}  ${r.curlExit === 0 ? JSON.stringify(r.body) : `(curl exit ${r.curlExit})`}`);
+  lines.push(`Sequence: ${report.requests.map((r) => r.server ?? '??').join(' ')}`);
+  lines.push('');
+  lines.push(`Director: $ ${report.director.stats.command}`);
+  lines.push(indent(report.director.stats.output));
+  lines.push(`Director: $ ${report.director.connections.command}`);
+  lines.push(indent(report.director.connections.output));
+  lines.push('');
+  for (const c of report.checks) {
+    lines.push(`${MARK[c.status].padEnd(11)} ${c.title}: ${c.summary}`);
+    if (c.status === 'fail' && c.diagnosis) lines.push(`${''.padEnd(12)}-> ${c.diagnosis}`);
+  }
+  const failed = report.checks.filter((c) => c.status === 'fail').length;
+  const notChecked = report.checks.filter((c) => c.status === 'not-checked').length;
+  lines.push(
+    failed === 0
+      ? `verify ${report.lab}: all ${report.checks.length - notChecked} checks passed${notChecked ? ` (${notChecked} not checked)` : ''}.`
+      : `verify ${report.lab}: ${failed} of ${report.checks.length} checks FAILED.`,
+  );
+  return lines.join('\n');
+}
+
+function indent(text: string): string {
+  return text.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
+}

@@ -1,0 +1,18 @@
+export type CheckStatus = 'pass' | 'fail' | 'not-checked';
+
+/** One line of the verdict: what was checked, what was seen, and if it failed, the likely cause and the fix. */
+export interface CheckResult {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  summary: string;
+  diagnosis?: string | undefined;
+}
+
+export interface RequestResult {
+  index: number;
+  /** The real server whose page came back, or null when the request failed or the page is unknown. */
+  server: string | null;
+  body: string;
+  curlExit: number;
+}
