@@ -36,16 +36,16 @@ PKGS=(systemd-sysv dbus apache2 ipvsadm iproute2 curl tcpdump procps iputils-arp
 EXCL='usrmerge|cdebconf|libdebian-installer4|libnewt0.52|libslang2|libtextwrap1|libelogind0|elogind|gawk|libsigsegv2|original-awk|gpgv1|gpgv2|libfile-find-rule-perl|libnumber-compare-perl|libtext-glob-perl|libmpfr6|systemd-standalone-sysusers|systemd-standalone-tmpfiles|opensysusers|sysvinit-core|runit-init|dbus-broker|busybox-syslogd|inetutils-syslogd|rsyslog|systemd-sysv-compat|finit-sysv|openrc|runit|init'
 # Trimming: packages in the closure that the labs never use, each checked not to be needed by the
 # contract (apache2 + apache2ctl + modules enabled by default, systemd boot, keepalived, the tools):
-#  - perl + libperl5.36 + perl-modules-5.36 + libgdbm-compat4 (~45 MB): pulled by apache2 for its
-#    a2enmod-style helpers, which run on perl-base alone; libsnmp40 wants libperl only for its
-#    trapd library, which keepalived does not link.
+#  - perl + perl-modules-5.36 (~20 MB): pulled by apache2 for its a2enmod-style helpers, which run
+#    on perl-base alone. libperl5.36 stays (keepalived -> libnetsnmpagent links libperl.so.5.36) but
+#    its module tree (~25 MB) is deleted below: nothing here runs an embedded perl.
 #  - libxml2 + libicu72 (~38 MB): only mod_proxy_html / mod_xml2enc (not enabled) link libxml2.
 #  - the apr-util DB drivers other than sqlite3 and their client libraries (alternatives of one
 #    or-dependency; the drivers are plugins loaded only by mod_dbd, not enabled).
 #  - apt, libapt-pkg6.0, gpgv, debian-archive-keyring: useless without apt lists and dpkg database.
 #  - e2fsprogs, libext2fs2, libss2, logsave: filesystem tools, no use in a container.
 #  - tzdata (UTC without /etc/localtime), pci.ids (names for lspci only), install-info.
-DROP='perl|libperl5\.36|perl-modules-5\.36|libgdbm-compat4|libxml2|libicu72|libaprutil1-dbd-mysql|libaprutil1-dbd-odbc|libaprutil1-dbd-pgsql|libmariadb3|mariadb-common|mysql-common|libodbc2|libltdl7|libpq5|apt|libapt-pkg6\.0|gpgv|debian-archive-keyring|e2fsprogs|libext2fs2|libss2|logsave|tzdata|pci\.ids|install-info'
+DROP='perl|perl-modules-5\.36|libxml2|libicu72|libaprutil1-dbd-mysql|libaprutil1-dbd-odbc|libaprutil1-dbd-pgsql|libmariadb3|mariadb-common|mysql-common|libodbc2|libltdl7|libpq5|apt|libapt-pkg6\.0|gpgv|debian-archive-keyring|e2fsprogs|libext2fs2|libss2|logsave|tzdata|pci\.ids|install-info'
 
 T0=$SECONDS
 W=$(mktemp -d "${TMPDIR:-/tmp}/lvs-lab-rootfs.XXXXXX")
@@ -118,14 +118,20 @@ rm -f "$R"/etc/systemd/system/multi-user.target.wants/apache2.service
 # No unit gets enabled by a preset at first boot (the image has no enablement beyond the defaults).
 mkdir -p "$R"/etc/systemd/system-preset
 echo 'disable *' > "$R"/etc/systemd/system-preset/99-lvs-lab.preset
-# Units that cannot work in a container or only slow the boot down: mask them.
-for u in getty.target console-getty.service systemd-udevd.service systemd-udev-trigger.service \
-         systemd-udev-settle.service systemd-logind.service systemd-remount-fs.service \
-         systemd-timesyncd.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
-         e2scrub_reap.service fstrim.timer man-db.timer dpkg-db-backup.timer \
-         sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount dev-mqueue.mount \
-         sys-fs-fuse-connections.mount systemd-firstboot.service systemd-pstore.service \
-         keyboard-setup.service; do
+# Units that have no job in a lab container: mask them (fewer processes at boot; a boot without
+# masks also reaches `running`, checked with `systemctl --failed`). Not installed at all, so nothing to
+# mask: udev/systemd-udevd, apt (apt-daily timers), e2fsprogs (e2scrub), systemd-timesyncd.
+#  - getty.target: no consoles in a container (getty-static.service would spawn agetty on tty2-6).
+#  - kernel-wide file systems and knobs that a privileged container would set for the whole host:
+#    debugfs, tracefs, hugetlbfs, fusectl, configfs, binfmt_misc, and systemd-sysctl.service (Debian
+#    ships only host-global defaults there: kernel.pid_max, fs.protected_*). The labs set their
+#    per-network-namespace sysctls themselves.
+#  - module loading at boot (modprobe@*.service, systemd-modules-load): the image has no modules.
+#  - systemd-remount-fs.service: there is no /etc/fstab.
+for u in getty.target sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount \
+         sys-fs-fuse-connections.mount sys-kernel-config.mount proc-sys-fs-binfmt_misc.automount \
+         systemd-binfmt.service systemd-sysctl.service modprobe@.service systemd-modules-load.service \
+         systemd-remount-fs.service; do
   ln -sfn /dev/null "$R"/etc/systemd/system/$u
 done
 
@@ -133,7 +139,7 @@ done
 rm -rf "$R"/usr/share/doc/* "$R"/usr/share/man/* "$R"/usr/share/info/* "$R"/usr/share/locale/* \
        "$R"/usr/share/lintian "$R"/usr/share/linda "$R"/usr/share/bug "$R"/usr/share/zsh \
        "$R"/usr/share/bash-completion "$R"/usr/share/common-licenses "$R"/usr/share/gcc \
-       "$R"/usr/lib/x86_64-linux-gnu/gconv \
+       "$R"/usr/lib/x86_64-linux-gnu/gconv "$R"/usr/lib/x86_64-linux-gnu/perl \
        "$R"/var/cache/apt "$R"/var/lib/apt "$R"/var/cache/debconf/*-old "$R"/var/log/apt
 chroot "$R" /sbin/ldconfig
 
@@ -145,7 +151,7 @@ for b in ipvsadm ip ss netstat ifconfig route curl tcpdump arping ping arptables
 done
 [[ ${#missing[@]} -eq 0 ]] || die 1 "missing from the rootfs: ${missing[*]}"
 bad=$(chroot "$R" /bin/sh -c 'for f in /usr/sbin/apache2 /usr/sbin/keepalived /usr/sbin/ipvsadm \
-        /usr/bin/curl /usr/bin/tcpdump /usr/bin/ip /usr/bin/ss /usr/sbin/arping /usr/bin/ping \
+        /usr/bin/curl /usr/bin/tcpdump /usr/bin/ip /usr/bin/ss /usr/bin/arping /usr/bin/ping \
         /usr/lib/systemd/systemd /usr/bin/systemctl /usr/bin/dbus-daemon /usr/bin/kmod \
         $(for m in /etc/apache2/mods-enabled/*.load; do sed -n "s/^LoadModule [^ ]* //p" "$m"; done); do
         ldd "$f" | sed -n "s|^|$f: |; /not found/p"; done' 2>&1) || die 1 "ldd check failed: $bad"

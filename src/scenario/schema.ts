@@ -103,6 +103,7 @@ export const scenarioSchema = z
     const seenNames = new Set<string>();
     const seenAddresses = new Map<string, string>();
     s.nodes.forEach((n, i) => {
+      if (typeof n !== 'object' || n === null) return;
       if (seenNames.has(n.name)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'name'], message: `node "${n.name}" is declared twice` });
       seenNames.add(n.name);
       if (n.address !== undefined && n.addresses !== undefined) {
@@ -123,6 +124,7 @@ export const scenarioSchema = z
         ctx.addIssue({ code: 'custom', path: ['nodes', i, 'address'], message: 'every node needs an address' });
       }
       for (const [netName, ip, path] of pairs) {
+        if (typeof ip !== 'string' || !isIpv4(ip)) continue; // already reported as not an IPv4 address
         const net = networks.get(netName);
         if (!net) {
           ctx.addIssue({ code: 'custom', path, message: `no network named "${netName}"` });
@@ -157,7 +159,7 @@ export const scenarioSchema = z
       ctx.addIssue({ code: 'custom', path: ['service', 'network'], message: `no network named "${s.service.network}"` });
     } else if (vipNetwork) {
       const subnet = parseCidr(vipNetwork.subnet);
-      if (subnet && !cidrContains(subnet, s.service.vip)) {
+      if (subnet && isIpv4(s.service.vip) && !cidrContains(subnet, s.service.vip)) {
         ctx.addIssue({ code: 'custom', path: ['service', 'vip'], message: `not inside ${canonicalCidr(subnet)} (network ${vipNetwork.name})` });
       }
     }
@@ -173,7 +175,22 @@ export const scenarioSchema = z
         if (shared.length === 0) ctx.addIssue({ code: 'custom', path: ['nodes', i], message: 'DR needs the real server on the same L2 network as the director' });
       }
     });
-  });
+  }, { when: (payload) => hasCheckableShape(payload.value) });
+
+/**
+ * Cross-field checks also run when other fields are invalid, so a file gets every issue at once;
+ * they need only the skeleton (networks, nodes, service) to be the right shape.
+ */
+function hasCheckableShape(value: unknown): boolean {
+  const v = value as { networks?: unknown; nodes?: unknown; service?: { vip?: unknown } };
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+  return (
+    isObj(v) &&
+    Array.isArray(v.networks) && v.networks.every((n) => isObj(n) && typeof n.name === 'string' && typeof n.subnet === 'string') &&
+    Array.isArray(v.nodes) && v.nodes.every((n) => isObj(n) && typeof n.name === 'string') &&
+    isObj(v.service) && typeof v.service!.vip === 'string'
+  );
+}
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
