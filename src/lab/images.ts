@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,10 +22,12 @@ export function imageCacheDir(): string {
  * images/debian/build-rootfs.sh and kept, so a classroom builds it once and imports it offline.
  */
 export async function buildDebianRootfs(opts: { out?: string; rebuild?: boolean; onLine?: (line: string) => void }): Promise<string> {
-  const out = resolve(opts.out ?? join(imageCacheDir(), 'debian-bookworm.tar'));
+  const script = join(IMAGES_DIR, 'debian', 'build-rootfs.sh');
+  // The cached tarball is named after the recipe, so a changed recipe is rebuilt, never silently reused.
+  const recipe = createHash('sha256').update(readFileSync(script)).digest('hex').slice(0, 12);
+  const out = resolve(opts.out ?? join(imageCacheDir(), `debian-bookworm-${recipe}.tar`));
   if (existsSync(out) && !opts.rebuild) return out;
   mkdirSync(dirname(out), { recursive: true });
-  const script = join(IMAGES_DIR, 'debian', 'build-rootfs.sh');
   await new Promise<void>((resolvePromise, reject) => {
     const child = spawn('bash', [script, out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';

@@ -1,0 +1,74 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LABEL } from '../../src/lab/labels.js';
+import { DockerRuntime } from '../../src/runtime/docker.js';
+import { lab } from '../helpers/cli.js';
+import { ensureHostImage } from '../helpers/image.js';
+
+// The built CLI against the host's real dockerd. This kernel has no IPVS and refuses --privileged,
+// so these are the failure paths a student meets on such a machine, each with its fix.
+let runtime: DockerRuntime;
+
+const labelled = async () => ({
+  containers: await runtime.listContainers({ key: LABEL.lab, value: 'rr-basic' }),
+  networks: await runtime.listNetworks({ key: LABEL.lab, value: 'rr-basic' }),
+});
+
+beforeAll(async () => {
+  runtime = await DockerRuntime.connect();
+  await ensureHostImage(runtime);
+  await lab(['teardown', 'rr-basic']);
+}, 300_000);
+
+describe('lab up rr-basic on an engine without IPVS', () => {
+  it('refused --privileged: exit 3, the fix, nothing left behind', async () => {
+    const r = await lab(['up', 'rr-basic']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('refuses privileged containers');
+    expect(r.stderr).toContain('fix: Run with `--privilege capabilities`');
+    expect(await labelled()).toEqual({ containers: [], networks: [] });
+  }, 120_000);
+
+  it('a director whose kernel lacks IPVS: exit 3 with the modprobe fix, after systemd booted, nothing left behind', async () => {
+    const r = await lab(['up', 'rr-basic', '--privilege', 'capabilities']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('[lvs] $ ipvsadm -Ln');
+    expect(r.stderr).toContain('error: The kernel under Docker has no IPVS');
+    expect(r.stderr).toContain('fix: On the Docker host run `sudo modprobe ip_vs ip_vs_rr`');
+    expect(await labelled()).toEqual({ containers: [], networks: [] });
+  }, 240_000);
+
+  it('--json reports the same as a document', async () => {
+    const r = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none', '--json']);
+    expect(r.exitCode).toBe(3);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ ok: false, error: { exitCode: 3 } });
+    expect(doc.error.hint).toContain('modprobe ip_vs ip_vs_rr');
+  }, 120_000);
+
+  it('--keep-on-failure keeps the lab: status, exec with exit code passed through, teardown twice', async () => {
+    const up = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none', '--keep-on-failure']);
+    expect(up.exitCode).toBe(3);
+    const status = await lab(['status', '--json']);
+    const labs = JSON.parse(status.stdout);
+    expect(labs).toHaveLength(1);
+    expect(labs[0].nodes.map((n: { node: string; addresses: Record<string, string> }) => [n.node, n.addresses.lvs_dr])).toEqual([
+      ['client', '172.20.1.50'],
+      ['lvs', '172.20.1.1'],
+      ['rs1', '172.20.1.10'],
+      ['rs2', '172.20.1.11'],
+    ]);
+    const exec = await lab(['exec', 'rs1', '--', 'sh', '-c', 'hostname; exit 5']);
+    expect(exec).toMatchObject({ exitCode: 5, stdout: 'rs1\n' });
+    expect((await lab(['exec', 'nosuchnode', '--', 'true'])).exitCode).toBe(2);
+    // Another `up` of the same lab is refused, not half-made.
+    const again = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none']);
+    expect(again.exitCode).toBe(3);
+    expect(again.stderr).toContain('Lab rr-basic is already up');
+    const down = await lab(['teardown', 'rr-basic']);
+    expect(down.exitCode).toBe(0);
+    expect(down.stdout).toMatch(/^Removed 4 containers \(.*\) and 1 networks \(lvs_dr\)/);
+    expect(await labelled()).toEqual({ containers: [], networks: [] });
+    const twice = await lab(['teardown', 'rr-basic']);
+    expect(twice).toMatchObject({ exitCode: 0, stdout: 'Nothing to remove: no container or network of lab rr-basic.\n' });
+  }, 240_000);
+});

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { LabError } from '../../src/errors.js';
+import { LABEL } from '../../src/lab/labels.js';
+import { teardown } from '../../src/lab/teardown.js';
+import type { ContainerSpec } from '../../src/plan/types.js';
+import { DockerRuntime } from '../../src/runtime/docker.js';
+import { ensureHostImage } from '../helpers/image.js';
+
+// The adapter against the host's real dockerd (no IPVS there, and --privileged is refused: both real facts).
+// testcontainers' reaper needs an image from a registry, which this machine cannot reach.
+process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+
+const id = randomBytes(3).toString('hex');
+const LAB = `it-${id}`;
+const NET = `lvslab-it-${id}`;
+const SUBNET = '10.213.0.0/24';
+const labels = (node: string, role: string) => ({ [LABEL.lab]: LAB, [LABEL.node]: node, [LABEL.role]: role });
+
+let runtime: DockerRuntime;
+let image: string;
+let bystanderNet: StartedNetwork;
+let bystander: StartedTestContainer;
+
+const spec = (over: Partial<ContainerSpec> & { name: string; address: string }): ContainerSpec => ({
+  hostname: over.name,
+  image,
+  init: 'none',
+  privilege: 'minimal',
+  interfaces: [{ network: NET, address: over.address }],
+  sysctls: {},
+  labels: labels(over.name, 'real-server'),
+  ...over,
+});
+
+beforeAll(async () => {
+  runtime = await DockerRuntime.connect();
+  image = await ensureHostImage(runtime);
+  // Something that is not the lab's, made by another tool on another network: teardown must leave it alone.
+  bystanderNet = await new Network().start();
+  bystander = await new GenericContainer(image).withCommand(['sleep', 'infinity']).withNetwork(bystanderNet).withLabels({ 'io.example.owner': 'someone-else' }).start();
+  await runtime.createNetwork({ name: NET, subnet: SUBNET, internal: true, labels: { [LABEL.lab]: LAB } });
+}, 300_000);
+
+afterAll(async () => {
+  await teardown(runtime, LAB).catch(() => undefined);
+  await bystander?.stop().catch(() => undefined);
+  await bystanderNet?.stop().catch(() => undefined);
+});
+
+describe('Docker adapter on a real engine', () => {
+  it('knows which images the engine has', async () => {
+    expect(await runtime.imageExists(image)).toBe(true);
+    expect(await runtime.imageExists(`lvs-lab/absent-${id}:none`)).toBe(false);
+  });
+
+  it('starts a container with a fixed address, hostname, labels and create-time sysctls', async () => {
+    await runtime.runContainer(spec({ name: `rs-${id}`, address: '10.213.0.10', sysctls: { 'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.all.arp_announce': '2' } }));
+    const [c] = await runtime.listContainers({ key: LABEL.node, value: `rs-${id}` });
+    expect(c).toMatchObject({ state: 'running', addresses: { [NET]: '10.213.0.10' } });
+    expect(c!.labels[LABEL.lab]).toBe(LAB);
+    const r = await runtime.exec(`rs-${id}`, ['sh', '-c', 'hostname; sysctl -n net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce']);
+    expect(r).toMatchObject({ exitCode: 0, stdout: `rs-${id}\n1\n2\n`, stderr: '' });
+  }, 120_000);
+
+  it('exec demuxes stdout from stderr and returns the exit code', async () => {
+    const r = await runtime.exec(`rs-${id}`, ['sh', '-c', 'echo to-out; echo to-err >&2; exit 3']);
+    expect(r).toEqual({ stdout: 'to-out\n', stderr: 'to-err\n', exitCode: 3, timedOut: false });
+    const missing = await runtime.exec(`rs-${id}`, ['no-such-binary']);
+    expect([126, 127]).toContain(missing.exitCode); // the runtime's "not found" codes
+  });
+
+  it('exec gives up after its timeout', async () => {
+    const r = await runtime.exec(`rs-${id}`, ['sleep', '30'], { timeoutMs: 500 });
+    expect(r.timedOut).toBe(true);
+  });
+
+  it('least privilege is enough for the VIP on lo, and /proc/sys stays read-only', async () => {
+    expect((await runtime.exec(`rs-${id}`, ['ip', 'addr', 'add', '10.213.0.100/32', 'dev', 'lo', 'label', 'lo:1'])).exitCode).toBe(0);
+    const sysctl = await runtime.exec(`rs-${id}`, ['sysctl', '-w', 'net.ipv4.ip_forward=1']);
+    expect(sysctl.exitCode).not.toBe(0);
+    expect(sysctl.stderr).toMatch(/Read-only file system|permission denied/);
+  });
+
+  it('the capabilities profile boots systemd as /usr/sbin/init where --privileged is refused', async () => {
+    await runtime.runContainer(spec({ name: `sd-${id}`, address: '10.213.0.11', init: 'systemd', privilege: 'capabilities', labels: labels(`sd-${id}`, 'director') }));
+    let state = '';
+    for (let i = 0; i < 60 && !/^(running|degraded)$/.test(state); i++) {
+      state = (await runtime.exec(`sd-${id}`, ['systemctl', 'is-system-running'])).stdout.trim();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(state).toMatch(/^(running|degraded)$/);
+    const web = await runtime.exec(`sd-${id}`, ['sh', '-c', 'echo hello-from-sd > /var/www/html/index.html && systemctl start httpd && curl -s http://127.0.0.1/']);
+    expect(web).toMatchObject({ exitCode: 0, stdout: 'hello-from-sd\n' });
+    expect((await runtime.exec(`sd-${id}`, ['sysctl', '-w', 'net.ipv4.ip_forward=1'])).exitCode).toBe(0);
+  }, 120_000);
+
+  it('a privileged container on this engine is refused with the fix', async () => {
+    const err = await runtime.runContainer(spec({ name: `pv-${id}`, address: '10.213.0.12', privilege: 'privileged' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LabError);
+    expect((err as LabError).exitCode).toBe(3);
+    expect((err as LabError).hint).toContain('--privilege capabilities');
+  }, 60_000);
+
+  it('an overlapping subnet is an environment error that says what to do', async () => {
+    const err = await runtime.createNetwork({ name: `${NET}-dup`, subnet: SUBNET, internal: true, labels: { [LABEL.lab]: LAB } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LabError);
+    expect((err as LabError).message).toContain('overlaps');
+  });
+
+  it('teardown removes exactly what carries the lab label, and can run twice', async () => {
+    const first = await teardown(runtime, LAB);
+    expect(first.containers.sort()).toEqual([`pv-${id}`, `rs-${id}`, `sd-${id}`].sort());
+    expect(first.networks).toEqual([NET]);
+    expect(await runtime.listContainers({ key: LABEL.lab, value: LAB })).toEqual([]);
+    expect(await runtime.listNetworks({ key: LABEL.lab, value: LAB })).toEqual([]);
+    const again = await teardown(runtime, LAB);
+    expect(again).toMatchObject({ containers: [], networks: [] });
+    // The bystander and its network are untouched.
+    const info = await runtime.docker.getContainer(bystander.getId()).inspect();
+    expect(info.State.Running).toBe(true);
+    expect((await runtime.docker.getNetwork(bystanderNet.getId()).inspect()).Id).toBe(bystanderNet.getId());
+  }, 60_000);
+});
