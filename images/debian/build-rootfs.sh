@@ -36,20 +36,20 @@ PKGS=(systemd-sysv dbus apache2 ipvsadm iproute2 curl tcpdump procps iputils-arp
 EXCL='usrmerge|cdebconf|libdebian-installer4|libnewt0.52|libslang2|libtextwrap1|libelogind0|elogind|gawk|libsigsegv2|original-awk|gpgv1|gpgv2|libfile-find-rule-perl|libnumber-compare-perl|libtext-glob-perl|libmpfr6|systemd-standalone-sysusers|systemd-standalone-tmpfiles|opensysusers|sysvinit-core|runit-init|dbus-broker|busybox-syslogd|inetutils-syslogd|rsyslog|systemd-sysv-compat|finit-sysv|openrc|runit|init'
 # Trimming: packages in the closure that the labs never use, each checked not to be needed by the
 # contract (apache2 + apache2ctl + modules enabled by default, systemd boot, keepalived, the tools):
-#  - perl + perl-modules-5.36 (~20 MB): pulled by apache2 for its a2enmod-style helpers, which run
-#    on perl-base alone. libperl5.36 stays (keepalived -> libnetsnmpagent links libperl.so.5.36) but
-#    its module tree (~25 MB) is deleted below: nothing here runs an embedded perl.
+#  - perl (the package: perldoc, cpan, ...). perl-base (/usr/bin/perl) stays. Of perl-modules-5.36
+#    and libperl5.36 (~45 MB) only libperl.so (keepalived -> libnetsnmpagent links it) and the modules
+#    the Apache helpers a2enmod/a2query load are kept: see "perl" below.
 #  - libxml2 + libicu72 (~38 MB): only mod_proxy_html / mod_xml2enc (not enabled) link libxml2.
 #  - the apr-util DB drivers other than sqlite3 and their client libraries (alternatives of one
 #    or-dependency; the drivers are plugins loaded only by mod_dbd, not enabled).
 #  - apt, libapt-pkg6.0, gpgv, debian-archive-keyring: useless without apt lists and dpkg database.
 #  - e2fsprogs, libext2fs2, libss2, logsave: filesystem tools, no use in a container.
 #  - tzdata (UTC without /etc/localtime), pci.ids (names for lspci only), install-info.
-DROP='perl|perl-modules-5\.36|libxml2|libicu72|libaprutil1-dbd-mysql|libaprutil1-dbd-odbc|libaprutil1-dbd-pgsql|libmariadb3|mariadb-common|mysql-common|libodbc2|libltdl7|libpq5|apt|libapt-pkg6\.0|gpgv|debian-archive-keyring|e2fsprogs|libext2fs2|libss2|logsave|tzdata|pci\.ids|install-info'
+DROP='perl|libxml2|libicu72|libaprutil1-dbd-mysql|libaprutil1-dbd-odbc|libaprutil1-dbd-pgsql|libmariadb3|mariadb-common|mysql-common|libodbc2|libltdl7|libpq5|apt|libapt-pkg6\.0|gpgv|debian-archive-keyring|e2fsprogs|libext2fs2|libss2|logsave|tzdata|pci\.ids|install-info'
 
 T0=$SECONDS
 W=$(mktemp -d "${TMPDIR:-/tmp}/lvs-lab-rootfs.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+trap 'rm -rf "$W"; rm -f "$OUT.part"' EXIT
 mkdir -p "$W/debs" "$W/root"
 R=$W/root
 
@@ -81,7 +81,7 @@ echo 'tcpdump:x:101:102::/nonexistent:/usr/sbin/nologin' >> "$R"/etc/passwd
 echo 'tcpdump:x:102:' >> "$R"/etc/group
 : > "$R"/etc/shadow; : > "$R"/etc/gshadow; chmod 640 "$R"/etc/shadow "$R"/etc/gshadow
 chroot "$R" /usr/bin/systemd-sysusers >/dev/null 2>&1 || die 1 "systemd-sysusers failed in the rootfs"
-: > "$R"/etc/machine-id        # empty: systemd makes a transient id at each boot
+: > "$R"/etc/machine-id        # empty: systemd writes a fresh id at the first boot of each container
 # alternatives (update-alternatives in the skipped postinsts)
 ln -sf mawk "$R"/usr/bin/awk
 ln -sf mawk "$R"/usr/bin/nawk
@@ -94,6 +94,9 @@ mkdir -p "$R"/tmp "$R"/var/tmp && chmod 1777 "$R"/tmp "$R"/var/tmp
 rm -rf "$R"/var/run "$R"/var/lock
 ln -s /run "$R"/var/run
 ln -s /run/lock "$R"/var/lock
+# /run is a tmpfs only under systemd; without it (docker --init) apache2ctl needs /run/lock to exist:
+#   mktemp: failed to create directory via template '/var/lock/apache2.XXXXXXXXXX': No such file or directory
+mkdir -p "$R"/run/lock && chmod 1777 "$R"/run/lock
 ln -sf ../proc/self/mounts "$R"/etc/mtab
 # apache2 postinst equivalent (a2enmod/a2ensite/a2enconf defaults)
 ( cd "$R"/etc/apache2
@@ -135,11 +138,37 @@ for u in getty.target sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepa
   ln -sfn /dev/null "$R"/etc/systemd/system/$u
 done
 
+# perl: keep only the modules that the Apache helpers (a2enmod & co, a2query) load. They are found by
+# running the helpers in the rootfs with a module that records %INC at exit; XS modules keep their
+# auto/ directory. Everything else of /usr/{share,lib/x86_64-linux-gnu}/perl/5.36.0 goes (~40 MB).
+P=$R/tmp/lvs-lab-perl; PS=usr/share/perl/5.36.0; PL=usr/lib/x86_64-linux-gnu/perl/5.36.0
+mkdir -p "$P"
+cat > "$P/LvsLabInc.pm" <<'PM'
+package LvsLabInc; END { open(my $f, '>>', '/tmp/lvs-lab-perl/inc.txt') or die; print $f "$_\n" for grep { defined } values %INC } 1;
+PM
+a2run='a2query -m status >/dev/null && a2query -s 000-default >/dev/null && a2query -c charset >/dev/null &&
+       a2enmod -q status && a2ensite -q 000-default && a2enconf -q charset'
+chroot "$R" env PERL5LIB=/tmp/lvs-lab-perl PERL5OPT=-MLvsLabInc /bin/sh -ec "$a2run" \
+  || die 1 "a2enmod/a2query do not run in the rootfs"
+sed -e 's|/perl/5\.36/|/perl/5.36.0/|' "$P/inc.txt" | sort -u | while read -r f; do
+  case $f in
+    /$PS/*) echo "${f#/}" ;;
+    /$PL/*) echo "${f#/}"; m=${f#/$PL/}; m=${m%.pm}
+            if [[ -d $R/$PL/auto/$m ]]; then echo "$PL/auto/$m"; fi ;;
+  esac
+done > "$P/keep.txt"
+tar -C "$R" -cf "$P/keep.tar" -T "$P/keep.txt"
+rm -rf "${R:?}/$PS" "${R:?}/$PL"
+mkdir -p "$R/$PS" "$R/$PL"
+tar -C "$R" -xf "$P/keep.tar"
+rm -rf "$P"
+chroot "$R" /bin/sh -ec "$a2run" || die 1 "a2enmod/a2query broken by the perl trimming"
+
 # Trim: documentation, manuals, translations, and other data the labs never read.
 rm -rf "$R"/usr/share/doc/* "$R"/usr/share/man/* "$R"/usr/share/info/* "$R"/usr/share/locale/* \
        "$R"/usr/share/lintian "$R"/usr/share/linda "$R"/usr/share/bug "$R"/usr/share/zsh \
        "$R"/usr/share/bash-completion "$R"/usr/share/common-licenses "$R"/usr/share/gcc \
-       "$R"/usr/lib/x86_64-linux-gnu/gconv "$R"/usr/lib/x86_64-linux-gnu/perl \
+       "$R"/usr/lib/x86_64-linux-gnu/gconv \
        "$R"/var/cache/apt "$R"/var/lib/apt "$R"/var/cache/debconf/*-old "$R"/var/log/apt
 chroot "$R" /sbin/ldconfig
 
