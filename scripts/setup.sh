@@ -12,7 +12,7 @@ engine_up() { curl -sf --max-time 3 --unix-socket /var/run/docker.sock http://d/
 say "system packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
-pkgs=(curl iproute2 kmod user-mode-linux dpkg-dev)
+pkgs=(curl iproute2 kmod user-mode-linux)
 # Keep whatever Docker the machine already has (docker-ce, Docker Desktop); install Debian's only if none.
 if ! command -v dockerd >/dev/null 2>&1 && ! engine_up; then pkgs+=(docker.io); fi
 apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
@@ -36,7 +36,7 @@ say "IPVS kernel modules"
 if modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_lc 2>/dev/null && [ -d /proc/sys/net/ipv4/vs ]; then
   echo "    ip_vs loaded: lab up runs on this machine's Docker" >&2
 else
-  echo "    this kernel has no IPVS (ip_vs cannot be loaded): run labs inside User-Mode Linux with scripts/uml-lab.sh" >&2
+  echo "    this kernel has no IPVS (ip_vs cannot be loaded): run labs inside User-Mode Linux: scripts/uml-lab.sh" >&2
 fi
 
 say "npm ci and build"

@@ -11,13 +11,18 @@ const build = new Command('build')
   .option('--offline', 'from Debian packages (apt-get download + extract), then import')
   .option('--rebuild', 'rebuild the cached root filesystem tarball')
   .option('--tag <name>', 'image name', DEBIAN_IMAGE)
+  .option('--tar-only', 'only build (or find) the cached tarball and print its path; no Docker needed')
   .action(async (raw) => {
-    const opts = parseOptions(z.object({ offline: z.boolean().default(false), rebuild: z.boolean().default(false), tag: z.string().min(1) }), raw);
+    const opts = parseOptions(z.object({ offline: z.boolean().default(false), rebuild: z.boolean().default(false), tag: z.string().min(1), tarOnly: z.boolean().default(false) }), raw);
     if (!opts.offline) {
       throw usageError(
         'Only --offline builds are done by lab itself.',
         'With a registry, use the Dockerfiles: `docker build -t lvs-lab/debian:bookworm images/debian` or `docker build -t lvs-lab/centos7 images/centos7`.',
       );
+    }
+    if (opts.tarOnly) {
+      process.stdout.write(`${await withSpinner('Building the Debian root filesystem from packages', () => buildDebianRootfs({ rebuild: opts.rebuild }))}\n`);
+      return;
     }
     const runtime = await DockerRuntime.connect();
     const tar = await withSpinner('Building the Debian root filesystem from packages', () => buildDebianRootfs({ rebuild: opts.rebuild }));

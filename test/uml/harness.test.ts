@@ -40,6 +40,8 @@ describe('UML harness (real kernel with IPVS and dockerd)', () => {
         },
         { name: 'cmd-timeout', argv: ['sleep', '60'], timeoutSeconds: 2 },
         { name: 'last', argv: ['echo', 'still running'] },
+        { name: 'fail-and-stop', argv: ['false'], stopOnFailure: true },
+        { name: 'skipped', argv: ['echo', 'never printed'] },
       ],
     });
     const byName = Object.fromEntries(run.results.map((r) => [r.name, r]));
@@ -49,7 +51,9 @@ describe('UML harness (real kernel with IPVS and dockerd)', () => {
         run.results.map((r) => `${r.name}=${r.seconds}s`).join(' '),
     );
 
-    expect(run.results.map((r) => r.name)).toEqual(['ipvsadm', 'node', 'exit7', 'docker-version', 'env', 'cmd-timeout', 'last']);
+    expect(run.results.map((r) => r.name)).toEqual([
+      'ipvsadm', 'node', 'exit7', 'docker-version', 'env', 'cmd-timeout', 'last', 'fail-and-stop', 'skipped',
+    ]);
     expect(run.modulesFailed).toEqual([]);
     expect(processesDuringRun).toBeGreaterThan(0);
     expect(run.runId).toBe(runId);
@@ -86,6 +90,8 @@ describe('UML harness (real kernel with IPVS and dockerd)', () => {
 
     expect(byName.last!.exitCode).toBe(0);
     expect(byName.last!.stdout).toBe('still running\n');
+    expect(byName['fail-and-stop']!).toMatchObject({ exitCode: 1, skipped: false });
+    expect(byName.skipped!).toMatchObject({ exitCode: -1, skipped: true, stdout: '' });
 
     // the commands' output reached the console live, prefixed with their names
     expect(lines).toContain('[ipvsadm] IP Virtual Server version 1.2.1 (size=4096)');
