@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { ExitCode } from '../errors.js';
+import { findLab } from '../lab/find.js';
 import { up } from '../lab/up.js';
 import { buildPlan } from '../plan/build.js';
 import { formatPlan, planToJson } from '../plan/format.js';
@@ -57,7 +58,7 @@ export const upCommand = new Command('up')
       throw err;
     }
     const upSeconds = (performance.now() - started) / 1000;
-    const report = opts.verify ? await verifyLab(runtime, scenario, { requests: opts.requests }) : undefined;
+    const report = opts.verify ? await verifyLab(runtime, await findLab(runtime, plan.lab), { requests: opts.requests }) : undefined;
     if (opts.json) {
       const steps = progress instanceof JsonProgress ? progress.steps : [];
       process.stdout.write(`${JSON.stringify({ ok: report?.ok ?? true, lab: plan.lab, seconds: Number(upSeconds.toFixed(1)), steps, verify: report ?? null }, null, 2)}\n`);

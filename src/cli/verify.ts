@@ -1,23 +1,31 @@
+import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { ExitCode } from '../errors.js';
 import { findLab } from '../lab/find.js';
 import { DockerRuntime } from '../runtime/docker.js';
-import { verifyLab } from '../verify/run.js';
+import { toJUnit } from '../verify/junit.js';
 import { formatVerifyReport } from '../verify/report.js';
+import { verifyLab } from '../verify/run.js';
 import { parseOptions, requestCount } from './options.js';
 import { withSpinner } from './progress.js';
 
 export const verifyCommand = new Command('verify')
-  .description('send requests from the client to the VIP and check the scheduler\'s property; exit 0 pass, 1 fail')
+  .description('prove the lab works: ARP ownership, the packet path (captures), the director\'s role and the scheduler; exit 0 pass, 1 fail, 3 environment missing')
   .argument('[lab]', 'the lab (scenario name or file); default: the only running lab')
   .option('--requests <n>', 'requests to send, each on a new TCP connection', '6')
-  .option('--json', 'the report as one JSON document on stdout')
+  .option('--json', 'the report as one JSON document on stdout (docs/verify-json.md)')
+  .option('--junit <file>', 'also write the checks as JUnit XML, for CI systems')
+  .option('--keep-captures <dir>', 'copy the .pcap files the checks used into this directory')
   .action(async (ref: string | undefined, raw) => {
-    const opts = parseOptions(z.object({ requests: requestCount, json: z.boolean().default(false) }), raw);
+    const opts = parseOptions(
+      z.object({ requests: requestCount, json: z.boolean().default(false), junit: z.string().min(1).optional(), keepCaptures: z.string().min(1).optional() }),
+      raw,
+    );
     const runtime = await DockerRuntime.connect();
     const lab = await findLab(runtime, ref);
-    const report = await withSpinner(`Sending ${opts.requests} requests to ${lab.scenario.service.vip}`, () => verifyLab(runtime, lab.scenario, opts), opts.json);
+    const report = await withSpinner(`Verifying ${lab.name}: ${opts.requests} requests to ${lab.scenario.service.vip}, with captures`, () => verifyLab(runtime, lab, opts), opts.json);
+    if (opts.junit) writeFileSync(opts.junit, toJUnit(report));
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerifyReport(report)}\n`);
     if (!report.ok) process.exitCode = ExitCode.checkFailed;
   });

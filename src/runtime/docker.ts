@@ -17,6 +17,8 @@ export interface LabelledContainer {
   state: string;
   labels: Record<string, string>;
   addresses: Record<string, string>;
+  /** MAC address per network: the packet checks name nodes by the MACs they see. */
+  macs: Record<string, string>;
 }
 
 export interface LabelledNetwork {
@@ -236,6 +238,7 @@ export class DockerRuntime {
       state: c.State,
       labels: c.Labels ?? {},
       addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).map(([net, ep]) => [net, ep.IPAddress])),
+      macs: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).map(([net, ep]) => [net, ep.MacAddress.toLowerCase()])),
     }));
   }
 
@@ -249,7 +252,7 @@ export class DockerRuntime {
     const containers = (await this.docker.listContainers({ all: true })).filter((c) => c.Names.some((n) => names.containers.includes(n.replace(/^\//, ''))));
     const networks = (await this.docker.listNetworks()).filter((n) => names.networks.includes(n.Name));
     return {
-      containers: containers.map((c) => ({ id: c.Id, name: c.Names[0]!.replace(/^\//, ''), state: c.State, labels: c.Labels ?? {}, addresses: {} })),
+      containers: containers.map((c) => ({ id: c.Id, name: c.Names[0]!.replace(/^\//, ''), state: c.State, labels: c.Labels ?? {}, addresses: {}, macs: {} })),
       networks: networks.map((n) => ({ id: n.Id, name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet, labels: n.Labels ?? {} })),
     };
   }

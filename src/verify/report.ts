@@ -1,3 +1,4 @@
+import { formatHopTable } from './dr.js';
 import type { VerifyReport } from './run.js';
 
 const MARK = { pass: 'PASS', fail: 'FAIL', 'not-checked': 'NOT CHECKED' } as const;
@@ -14,6 +15,12 @@ export function formatVerifyReport(report: VerifyReport): string {
   lines.push(indent(report.director.stats.output));
   lines.push(`Director: $ ${report.director.connections.command}`);
   lines.push(indent(report.director.connections.output));
+  if (report.hops) {
+    lines.push('');
+    lines.push('One connection, hop by hop (as in seed 004):');
+    lines.push(formatHopTable(report.hops));
+  }
+  if (report.captures.length) lines.push('', `Captures kept: ${report.captures.join(', ')}`);
   lines.push('');
   for (const c of report.checks) {
     lines.push(`${MARK[c.status].padEnd(11)} ${c.title}: ${c.summary}`);

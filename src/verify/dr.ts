@@ -1,0 +1,168 @@
+import type { Connection } from '../lvs/parse.js';
+import type { Packet } from './packets.js';
+import type { CheckResult } from './types.js';
+
+/** The addresses the direct-routing checks reason about, with node names for the report. */
+export interface Endpoint {
+  name: string;
+  ip: string;
+  mac: string;
+}
+
+export interface DrTopology {
+  vip: string;
+  port: number;
+  client: Endpoint;
+  director: Endpoint;
+  realServers: Endpoint[];
+}
+
+export interface DrCaptures {
+  client: Packet[];
+  director: Packet[];
+  realServers: Record<string, Packet[]>;
+}
+
+const isSyn = (p: Packet) => p.flags === 'S';
+const isSynAck = (p: Packet) => p.flags === 'S.';
+
+/** Seed 004 §7: only the director may answer ARP for the VIP, or clients bypass it. */
+export function checkArpOwnership(topo: DrTopology, replyMacs: string[]): CheckResult {
+  const base = { id: 'arp', title: `ARP for the VIP ${topo.vip} answered by the director only` };
+  const answering = replyMacs.map((mac) => nameOfMac(topo, mac));
+  if (replyMacs.length === 1 && replyMacs[0] === topo.director.mac) {
+    return { ...base, status: 'pass', summary: `arping from ${topo.client.name}: one answer, ${topo.director.name} (${topo.director.mac}).` };
+  }
+  if (replyMacs.length === 0) {
+    return {
+      ...base, status: 'fail', summary: `arping from ${topo.client.name}: nobody answered for ${topo.vip}.`,
+      diagnosis: `The director has no VIP on its interface: \`lab exec ${topo.director.name} -- ip addr\` should show ${topo.vip} (label eth0:1).`,
+    };
+  }
+  const servers = topo.realServers.filter((rs) => replyMacs.includes(rs.mac)).map((rs) => rs.name);
+  return {
+    ...base,
+    status: 'fail',
+    summary: `arping from ${topo.client.name}: answered by ${answering.join(', ')}.`,
+    diagnosis: servers.length
+      ? `${servers.join(' and ')} answer${servers.length === 1 ? 's' : ''} ARP for the VIP, so clients can send to a real server directly and bypass the director (seed 004 §7). ` +
+        `Their arp_ignore/arp_announce are not set: run \`sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2\` (and on lo) on each, before the VIP goes on lo.`
+      : 'Something other than the director answers ARP for the VIP: another host owns that address on this network.',
+  };
+}
+
+/** The director rewrote only the destination MAC: the real server sees the client's own IP and the VIP. */
+export function checkRequestPath(topo: DrTopology, captures: DrCaptures): CheckResult {
+  const base = { id: 'request-path', title: 'Request path: director -> real server, only the destination MAC rewritten' };
+  const problems: string[] = [];
+  let seen = 0;
+  for (const rs of topo.realServers) {
+    for (const p of (captures.realServers[rs.name] ?? []).filter((p) => isSyn(p) && p.dstIp === topo.vip && p.dstPort === topo.port)) {
+      seen++;
+      if (p.srcIp !== topo.client.ip) problems.push(`${rs.name} got a request from ${p.srcIp}, not the client's ${topo.client.ip} (source rewritten)`);
+      if (p.srcMac !== topo.director.mac) problems.push(`${rs.name} got a request from MAC ${nameOfMac(topo, p.srcMac)}, not from the director`);
+      if (p.dstMac !== rs.mac) problems.push(`${rs.name} got a request for MAC ${nameOfMac(topo, p.dstMac)}`);
+    }
+  }
+  if (seen === 0) {
+    return {
+      ...base, status: 'fail', summary: 'No real server saw a request addressed to the VIP.',
+      diagnosis: 'The requests never reached a real server with the VIP as destination: check `ipvsadm -Ln` on the director (Forward = Route) and that the VIP is on each real server\'s lo.',
+    };
+  }
+  if (problems.length === 0) {
+    return {
+      ...base, status: 'pass',
+      summary: `${seen} SYNs on the real servers: source ${topo.client.name} ${topo.client.ip} (unchanged), destination the VIP, source MAC ${topo.director.name}, destination MAC the real server.`,
+    };
+  }
+  return {
+    ...base, status: 'fail', summary: [...new Set(problems)].slice(0, 3).join('; ') + '.',
+    diagnosis: problems.some((p) => p.includes('not from the director'))
+      ? 'The client reached a real server without the director: a real server answers ARP for the VIP (see the ARP check).'
+      : 'This is not direct routing: the director rewrites addresses (NAT?). Check the real servers are added with -g.',
+  };
+}
+
+/** The reply goes from the real server straight to the client; the director never sends one. */
+export function checkReturnPath(topo: DrTopology, captures: DrCaptures): CheckResult {
+  const base = { id: 'return-path', title: 'Return path: real server -> client directly, never through the director' };
+  const fromDirector = captures.director.filter((p) => p.srcIp === topo.vip && p.srcPort === topo.port);
+  const replies = captures.client.filter((p) => isSynAck(p) && p.srcIp === topo.vip && p.srcPort === topo.port);
+  const rsMacs = new Set(topo.realServers.map((r) => r.mac));
+  const notFromRs = replies.filter((p) => !rsMacs.has(p.srcMac));
+  if (fromDirector.length === 0 && replies.length > 0 && notFromRs.length === 0) {
+    const by = [...new Set(replies.map((p) => nameOfMac(topo, p.srcMac)))].join(', ');
+    return {
+      ...base, status: 'pass',
+      summary: `the director sent no packet from ${topo.vip}:${topo.port}; the client's ${replies.length} SYN-ACKs came from the VIP with the MAC of ${by}.`,
+    };
+  }
+  if (replies.length === 0) {
+    return { ...base, status: 'fail', summary: 'The client received no reply from the VIP.', diagnosis: 'See the request path check: the requests did not get through.' };
+  }
+  return {
+    ...base, status: 'fail',
+    summary: `${fromDirector.length} reply packets left the director; ${notFromRs.length} of the client's replies came from MAC ${[...new Set(notFromRs.map((p) => nameOfMac(topo, p.srcMac)))].join(', ')}.`,
+    diagnosis: 'Replies pass through the director, which is NAT behaviour, not DR: real servers must be added with -g and answer from the VIP on their lo.',
+  };
+}
+
+/** Seed 000's observation: the director forwards at layer 4 and holds no TCP connection itself. */
+export function checkNoDirectorEndpoint(topo: DrTopology, directorSockets: string[], connections: Connection[]): CheckResult {
+  const base = { id: 'director-no-endpoint', title: 'No TCP endpoint on the director, while IPVS tracks the connections' };
+  const tracked = connections.filter((c) => c.virtual.address === topo.vip && c.virtual.port === topo.port);
+  if (directorSockets.length === 0 && tracked.length > 0) {
+    return { ...base, status: 'pass', summary: `netstat on ${topo.director.name} shows no socket on ${topo.vip}:${topo.port}; ipvsadm -Lnc lists ${tracked.length} connections.` };
+  }
+  return {
+    ...base, status: 'fail',
+    summary: directorSockets.length ? `the director has sockets on the VIP: ${directorSockets[0]!.trim()}` : 'ipvsadm -Lnc lists no connection for the VIP.',
+    diagnosis: directorSockets.length
+      ? 'Something on the director listens on the VIP and answers itself: stop that service; IPVS must forward, not terminate.'
+      : 'The connections did not go through IPVS: the client may be reaching the real servers directly (ARP), or the virtual service is missing.',
+  };
+}
+
+export interface Hop {
+  hop: number;
+  path: string;
+  srcMac: string;
+  dstMac: string;
+  srcIp: string;
+  dstIp: string;
+}
+
+/** Seed 004's table for one connection: each hop's MACs and IPs, with node names beside them. */
+export function hopTable(topo: DrTopology, captures: DrCaptures): Hop[] | undefined {
+  const syn = captures.client.find((p) => isSyn(p) && p.dstIp === topo.vip);
+  if (!syn) return undefined;
+  const atRs = Object.entries(captures.realServers).flatMap(([name, ps]) => ps.filter((p) => isSyn(p) && p.srcPort === syn.srcPort).map((p) => ({ name, p })))[0];
+  const reply = captures.client.find((p) => isSynAck(p) && p.dstPort === syn.srcPort);
+  const row = (hop: number, path: string, p: Packet): Hop => ({
+    hop, path,
+    srcMac: `${p.srcMac} (${nameOfMac(topo, p.srcMac)})`, dstMac: `${p.dstMac} (${nameOfMac(topo, p.dstMac)})`,
+    srcIp: `${p.srcIp} (${nameOfIp(topo, p.srcIp)})`, dstIp: `${p.dstIp} (${nameOfIp(topo, p.dstIp)})`,
+  });
+  const hops = [row(1, `${topo.client.name} -> ${nameOfMac(topo, syn.dstMac)}`, syn)];
+  if (atRs) hops.push(row(2, `${nameOfMac(topo, atRs.p.srcMac)} -> ${atRs.name}`, atRs.p));
+  if (reply) hops.push(row(hops.length + 1, `${nameOfMac(topo, reply.srcMac)} -> ${topo.client.name}`, reply));
+  return hops;
+}
+
+export function formatHopTable(hops: Hop[]): string {
+  const header: Hop = { hop: 0, path: 'path', srcMac: 'src MAC', dstMac: 'dst MAC', srcIp: 'src IP', dstIp: 'dst IP' };
+  const cols: Array<keyof Hop> = ['path', 'srcMac', 'dstMac', 'srcIp', 'dstIp'];
+  const widths = cols.map((c) => Math.max(...[header, ...hops].map((h) => String(h[c]).length)));
+  const line = (h: Hop, label: string) => `  ${label.padEnd(4)}${cols.map((c, i) => String(h[c]).padEnd(widths[i]!)).join('  ')}`;
+  return [line(header, 'hop'), ...hops.map((h) => line(h, String(h.hop)))].join('\n');
+}
+
+function nameOfMac(topo: DrTopology, mac: string): string {
+  return [topo.client, topo.director, ...topo.realServers].find((e) => e.mac === mac)?.name ?? mac;
+}
+
+function nameOfIp(topo: DrTopology, ip: string): string {
+  if (ip === topo.vip) return 'VIP';
+  return [topo.client, topo.director, ...topo.realServers].find((e) => e.ip === ip)?.name ?? ip;
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, formatHopTable, hopTable, type DrCaptures, type DrTopology } from '../../src/verify/dr.js';
+import { toJUnit } from '../../src/verify/junit.js';
+import { parseArpingReplies, parseTcpdump, tcpSocketsOn } from '../../src/verify/packets.js';
+import type { VerifyReport } from '../../src/verify/run.js';
+import { parseConnections } from '../../src/lvs/parse.js';
+
+const MAC = { client: '02:42:ac:14:01:32', lvs: '02:42:ac:14:01:01', rs1: '02:42:ac:14:01:0a', rs2: '02:42:ac:14:01:0b' };
+const topo: DrTopology = {
+  vip: '172.20.1.100',
+  port: 80,
+  client: { name: 'client', ip: '172.20.1.50', mac: MAC.client },
+  director: { name: 'lvs', ip: '172.20.1.1', mac: MAC.lvs },
+  realServers: [
+    { name: 'rs1', ip: '172.20.1.10', mac: MAC.rs1 },
+    { name: 'rs2', ip: '172.20.1.11', mac: MAC.rs2 },
+  ],
+};
+const pkt = (src: string, dst: string, from: string, to: string, flags: string) =>
+  `1795426736.920128 ${src} > ${dst}, ethertype IPv4 (0x0800), length 74: ${from} > ${to}: Flags [${flags}], seq 1, win 64240, length 0`;
+
+// What tcpdump -e -n -tt prints on each node for one DR connection to rs1 (seed 004's three hops).
+const CLIENT = [pkt(MAC.client, MAC.lvs, '172.20.1.50.43242', '172.20.1.100.80', 'S'), pkt(MAC.rs1, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.')].join('\n');
+const DIRECTOR = [pkt(MAC.client, MAC.lvs, '172.20.1.50.43242', '172.20.1.100.80', 'S'), pkt(MAC.lvs, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S')].join('\n');
+const RS1 = [pkt(MAC.lvs, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S'), pkt(MAC.rs1, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.')].join('\n');
+const dr = (over: Partial<Record<'client' | 'director' | 'rs1', string>> = {}): DrCaptures => ({
+  client: parseTcpdump(over.client ?? CLIENT),
+  director: parseTcpdump(over.director ?? DIRECTOR),
+  realServers: { rs1: parseTcpdump(over.rs1 ?? RS1), rs2: [] },
+});
+
+describe('packet tool parsers', () => {
+  it('arping: every MAC that answered, once', () => {
+    const out = 'ARPING 172.20.1.100 from 172.20.1.50 eth0\nUnicast reply from 172.20.1.100 [02:42:AC:14:01:0A]  0.623ms\nUnicast reply from 172.20.1.100 [02:42:AC:14:01:01]  0.746ms\nUnicast reply from 172.20.1.100 [02:42:AC:14:01:01]  0.5ms\nSent 3 probes\n';
+    expect(parseArpingReplies(out)).toEqual([MAC.rs1, MAC.lvs]);
+  });
+  it('tcpdump -e -n -tt: MACs, addresses, ports, flags; IPIP keeps the outer header', () => {
+    expect(parseTcpdump(CLIENT)[1]).toEqual({ time: 1795426736.920128, srcMac: MAC.rs1, dstMac: MAC.client, srcIp: '172.20.1.100', srcPort: 80, dstIp: '172.20.1.50', dstPort: 43242, flags: 'S.' });
+    const ipip = `1.5 ${MAC.lvs} > ${MAC.rs1}, ethertype IPv4 (0x0800), length 94: 172.20.1.1 > 172.20.1.10: 172.20.1.50.43242 > 172.20.1.100.80: Flags [S], seq 1, length 0`;
+    expect(parseTcpdump(ipip)[0]).toMatchObject({ outer: { srcIp: '172.20.1.1', dstIp: '172.20.1.10' }, srcIp: '172.20.1.50', dstIp: '172.20.1.100' });
+    expect(parseTcpdump('tcpdump: listening on eth0\n3 packets captured')).toEqual([]);
+  });
+  it('netstat: sockets on an address:port', () => {
+    const out = 'Proto Recv-Q Send-Q Local Address           Foreign Address         State\ntcp        0      0 127.0.0.11:44753        0.0.0.0:*               LISTEN\ntcp        0      0 172.20.1.100:80         172.20.1.50:4000        ESTABLISHED\n';
+    expect(tcpSocketsOn(out, '172.20.1.100', 80)).toHaveLength(1);
+    expect(tcpSocketsOn(out, '172.20.1.1', 80)).toEqual([]);
+  });
+});
+
+describe('direct-routing checks', () => {
+  it('ARP: only the director answering passes; a real server answering fails with the seed 004 diagnosis', () => {
+    expect(checkArpOwnership(topo, [MAC.lvs]).status).toBe('pass');
+    const bad = checkArpOwnership(topo, [MAC.rs1, MAC.lvs, MAC.rs2]);
+    expect(bad.status).toBe('fail');
+    expect(bad.summary).toContain('answered by rs1, lvs, rs2');
+    expect(bad.diagnosis).toMatch(/^rs1 and rs2 answer ARP for the VIP.*seed 004.*arp_ignore=1/);
+    expect(checkArpOwnership(topo, []).diagnosis).toContain('has no VIP');
+  });
+  it('request path: the real server sees the client\'s IP, the VIP, the director\'s MAC', () => {
+    expect(checkRequestPath(topo, dr()).status).toBe('pass');
+    const direct = checkRequestPath(topo, dr({ rs1: pkt(MAC.client, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S') }));
+    expect(direct.status).toBe('fail');
+    expect(direct.diagnosis).toContain('answers ARP for the VIP');
+    const natted = checkRequestPath(topo, dr({ rs1: pkt(MAC.lvs, MAC.rs1, '172.20.1.1.5000', '172.20.1.100.80', 'S') }));
+    expect(natted.summary).toContain('source rewritten');
+    expect(checkRequestPath(topo, dr({ rs1: '' })).status).toBe('fail');
+  });
+  it('return path: nothing from the VIP leaves the director; replies carry a real server\'s MAC', () => {
+    expect(checkReturnPath(topo, dr()).status).toBe('pass');
+    const viaDirector = dr({
+      director: DIRECTOR + '\n' + pkt(MAC.lvs, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.'),
+      client: pkt(MAC.lvs, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.'),
+    });
+    const r = checkReturnPath(topo, viaDirector);
+    expect(r.status).toBe('fail');
+    expect(r.diagnosis).toContain('NAT behaviour');
+  });
+  it('no endpoint on the director while IPVS tracks the connections', () => {
+    const conns = parseConnections('TCP 01:56  FIN_WAIT    172.20.1.50:43242  172.20.1.100:80    172.20.1.10:80\n');
+    expect(checkNoDirectorEndpoint(topo, [], conns).status).toBe('pass');
+    expect(checkNoDirectorEndpoint(topo, [], []).status).toBe('fail');
+    expect(checkNoDirectorEndpoint(topo, ['tcp 0 0 172.20.1.100:80 0.0.0.0:* LISTEN'], conns).diagnosis).toContain('listens on the VIP');
+  });
+  it('the hop table names every address, as in seed 004', () => {
+    const hops = hopTable(topo, dr())!;
+    expect(hops.map((h) => [h.path, h.srcMac, h.dstMac, h.srcIp, h.dstIp])).toEqual([
+      ['client -> lvs', `${MAC.client} (client)`, `${MAC.lvs} (lvs)`, '172.20.1.50 (client)', '172.20.1.100 (VIP)'],
+      ['lvs -> rs1', `${MAC.lvs} (lvs)`, `${MAC.rs1} (rs1)`, '172.20.1.50 (client)', '172.20.1.100 (VIP)'],
+      ['rs1 -> client', `${MAC.rs1} (rs1)`, `${MAC.client} (client)`, '172.20.1.100 (VIP)', '172.20.1.50 (client)'],
+    ]);
+    expect(formatHopTable(hops).split('\n')).toHaveLength(4);
+  });
+});
+
+describe('JUnit reporter', () => {
+  it('one testcase per check: failure with diagnosis, skipped for not-checked, well-formed escapes', () => {
+    const report = {
+      lab: 'arp-problem',
+      checks: [
+        { id: 'arp', title: 'ARP <VIP>', status: 'fail', summary: 'answered by rs1 & lvs', diagnosis: 'rs1 answers "ARP"' },
+        { id: 'scheduling', title: 'Scheduling (lc)', status: 'not-checked', summary: 'no check' },
+        { id: 'return-path', title: 'Return path', status: 'pass', summary: 'ok' },
+      ],
+    } as unknown as VerifyReport;
+    const xml = toJUnit(report);
+    expect(xml).toContain('<testsuites name="lab verify" tests="3" failures="1" skipped="1">');
+    expect(xml).toContain('<failure message="answered by rs1 &amp; lvs">rs1 answers &quot;ARP&quot;</failure>');
+    expect(xml).toContain('name="arp: ARP &lt;VIP&gt;"');
+    expect(xml).toContain('<skipped message="no check"/>');
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(3);
+  });
+});
