@@ -102,7 +102,9 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
       summary: `lab checks packet paths for direct routing only so far; this lab uses ${methods.join(', ')}.`,
     });
   }
-  checks.push(schedule);
+  // With the ARP check failed, every later symptom follows from it: say so where the symptom is shown.
+  const arpFailed = checks.some((c) => c.id === 'arp' && c.status === 'fail');
+  checks.push(arpFailed && schedule.status === 'fail' ? { ...schedule, diagnosis: 'Fix the ARP check first: clients that reach a real server directly are never scheduled.' } : schedule);
 
   return {
     schema: 'lvs-lab/verify@1',

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/lab/labels.js';
 import { DockerRuntime } from '../../src/runtime/docker.js';
@@ -60,6 +63,17 @@ describe('lab up rr-basic on an engine without IPVS', () => {
     const exec = await lab(['exec', 'rs1', '--', 'sh', '-c', 'hostname; exit 5']);
     expect(exec).toMatchObject({ exitCode: 5, stdout: 'rs1\n' });
     expect((await lab(['exec', 'nosuchnode', '--', 'true'])).exitCode).toBe(2);
+    // `lab capture`: traffic between the lab's own containers, saved as a pcap and printed as text.
+    const pcap = join(mkdtempSync(join(tmpdir(), 'lab-capture-')), 'rs1.pcap');
+    const [saved, printed] = await Promise.all([
+      lab(['capture', 'rs1', '-w', pcap, '-c', '2', '--seconds', '20', '-f', 'icmp']),
+      lab(['capture', 'rs1', '-c', '2', '--seconds', '20', '-f', 'icmp']),
+      new Promise((r) => setTimeout(r, 2500)).then(() => lab(['exec', 'client', '--', 'ping', '-c', '4', '-i', '0.5', '172.20.1.10'])),
+    ]);
+    expect(saved.exitCode, saved.stderr).toBe(0);
+    expect(readFileSync(pcap).readUInt32LE(0)).toBe(0xa1b2c3d4);
+    expect(readFileSync(pcap).length).toBeGreaterThan(24 + 2 * 16);
+    expect(printed.stdout).toMatch(/172\.20\.1\.50 > 172\.20\.1\.10: ICMP echo request/);
     // Another `up` of the same lab is refused, not half-made.
     const again = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none']);
     expect(again.exitCode).toBe(3);
