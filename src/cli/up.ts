@@ -19,7 +19,7 @@ const upOptions = z.object({
   verbose: z.boolean().default(false),
   json: z.boolean().default(false),
   verify: z.boolean().default(true),
-  requests: requestCount.default(6),
+  requests: requestCount.optional(),
   keepOnFailure: z.boolean().default(false),
   init: z.enum(INIT_MODES).optional(),
   privilege: z.enum(PRIVILEGE_PROFILES).optional(),
@@ -33,7 +33,7 @@ export const upCommand = new Command('up')
   .option('-v, --verbose', 'show each command and its output')
   .option('--json', 'one JSON document on stdout (steps, verification)')
   .option('--no-verify', 'skip the verification at the end')
-  .option('--requests <n>', 'requests the verification sends', '6')
+  .option('--requests <n>', 'requests per client the verification sends (default: two rounds of the scheduler)')
   .option('--keep-on-failure', 'leave the containers in place when a step fails, to look around')
   .option('--init <mode>', `override every node's init: ${INIT_MODES.join(' | ')}`)
   .option('--privilege <profile>', `override every node's privileges: ${PRIVILEGE_PROFILES.join(' | ')}`)

@@ -13,18 +13,18 @@ import { withSpinner } from './progress.js';
 export const verifyCommand = new Command('verify')
   .description('prove the lab works: ARP ownership, the packet path (captures), the director\'s role and the scheduler; exit 0 pass, 1 fail, 3 environment missing')
   .argument('[lab]', 'the lab (scenario name or file); default: the only running lab')
-  .option('--requests <n>', 'requests to send, each on a new TCP connection', '6')
+  .option('--requests <n>', 'requests per client, each on a new TCP connection (default: two rounds of the scheduler, at least 6)')
   .option('--json', 'the report as one JSON document on stdout (docs/verify-json.md)')
   .option('--junit <file>', 'also write the checks as JUnit XML, for CI systems')
   .option('--keep-captures <dir>', 'copy the .pcap files the checks used into this directory')
   .action(async (ref: string | undefined, raw) => {
     const opts = parseOptions(
-      z.object({ requests: requestCount, json: z.boolean().default(false), junit: z.string().min(1).optional(), keepCaptures: z.string().min(1).optional() }),
+      z.object({ requests: requestCount.optional(), json: z.boolean().default(false), junit: z.string().min(1).optional(), keepCaptures: z.string().min(1).optional() }),
       raw,
     );
     const runtime = await DockerRuntime.connect();
     const lab = await findLab(runtime, ref);
-    const report = await withSpinner(`Verifying ${lab.name}: ${opts.requests} requests to ${lab.scenario.service.vip}, with captures`, () => verifyLab(runtime, lab, opts), opts.json);
+    const report = await withSpinner(`Verifying ${lab.name}: requests to ${lab.scenario.service.vip}, with captures`, () => verifyLab(runtime, lab, opts), opts.json);
     if (opts.junit) writeFileSync(opts.junit, toJUnit(report));
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerifyReport(report)}\n`);
     if (!report.ok) process.exitCode = ExitCode.checkFailed;

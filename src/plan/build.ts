@@ -53,7 +53,7 @@ export function buildPlan(scenario: Scenario, source: string): Plan {
       phase: 'network',
       command: shellJoin(['docker', 'network', 'create', `--subnet=${subnet}`, ...(net.internal ? ['--internal'] : []), net.name]),
       why:
-        'DR needs the director and the real servers on one L2 segment (seed 000). ' +
+        networkWhy(scenario, net.name) +
         (subnet === net.subnet ? '' : `The file writes ${net.subnet}; Docker stores it as ${subnet}. `) +
         (net.internal ? 'Internal: no route out, the lab talks only to itself.' : 'Not internal: containers can reach out (egress allowed).'),
       network: { name: net.name, subnet, internal: net.internal, labels },
@@ -188,6 +188,17 @@ function directorSysctls(scenario: Scenario): Record<string, string> {
   return sysctls;
 }
 
+function networkWhy(scenario: Scenario, network: string): string {
+  const methods = new Set(realServers(scenario).map((rs) => forwardingOf(scenario, rs)));
+  if (methods.has('nat')) {
+    return network === vipInterface(scenario).network
+      ? 'NAT: the clients\' side, where the director holds the VIP (seed 001). '
+      : 'NAT: the real servers\' side; the director\'s DIP on it is their gateway (seed 001). ';
+  }
+  if (methods.has('tun')) return 'TUN: the director reaches the real servers by IP (IPIP); one network keeps the lab small (seeds 001/003). ';
+  return 'DR needs the director and the real servers on one L2 segment (seed 000). ';
+}
+
 const sysctlWrite = (values: Record<string, string>) => ['sysctl', '-w', ...Object.entries(values).map(([k, v]) => `${k}=${v}`)];
 
 const ROUTE_WHY = 'A static route the scenario asks for.';
@@ -198,7 +209,8 @@ function routeSteps(node: ScenarioNode): string[][] {
 
 /** Debian's apache reads ports.conf, CentOS's httpd.conf; whichever the image has. */
 function listenOn(port: number): string[] {
-  return ['sh', '-c', `for f in /etc/apache2/ports.conf /etc/httpd/conf/httpd.conf; do [ -f $f ] && sed -i 's/^Listen 80$/Listen ${port}/' $f; done; true`];
+  const files = '/etc/apache2/ports.conf /etc/apache2/sites-enabled/000-default.conf /etc/httpd/conf/httpd.conf';
+  return ['sh', '-c', `for f in ${files}; do [ -f $f ] && sed -i -e 's/^Listen 80$/Listen ${port}/' -e 's/<VirtualHost \\*:80>/<VirtualHost *:${port}>/' $f; done; true`];
 }
 
 function realServerWhy(rs: RealServerNode, method: 'dr' | 'nat' | 'tun'): string {

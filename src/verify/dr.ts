@@ -9,15 +9,18 @@ export interface Endpoint {
   mac: string;
 }
 
-export interface DrTopology {
+export interface Topology {
   vip: string;
   port: number;
+  /** The client whose ARP and packets are sampled. */
   client: Endpoint;
+  /** Every client's address: a real server may see any of them as the source. */
+  clientIps: string[];
   director: Endpoint;
-  realServers: Endpoint[];
+  realServers: Array<Endpoint & { port: number }>;
 }
 
-export interface DrCaptures {
+export interface Captures {
   client: Packet[];
   director: Packet[];
   realServers: Record<string, Packet[]>;
@@ -27,7 +30,7 @@ const isSyn = (p: Packet) => p.flags === 'S';
 const isSynAck = (p: Packet) => p.flags === 'S.';
 
 /** Seed 004 §7: only the director may answer ARP for the VIP, or clients bypass it. */
-export function checkArpOwnership(topo: DrTopology, replyMacs: string[]): CheckResult {
+export function checkArpOwnership(topo: Topology, replyMacs: string[]): CheckResult {
   const base = { id: 'arp', title: `ARP for the VIP ${topo.vip} answered by the director only` };
   const answering = replyMacs.map((mac) => nameOfMac(topo, mac));
   if (replyMacs.length === 1 && replyMacs[0] === topo.director.mac) {
@@ -52,14 +55,14 @@ export function checkArpOwnership(topo: DrTopology, replyMacs: string[]): CheckR
 }
 
 /** The director rewrote only the destination MAC: the real server sees the client's own IP and the VIP. */
-export function checkRequestPath(topo: DrTopology, captures: DrCaptures): CheckResult {
+export function checkRequestPath(topo: Topology, captures: Captures): CheckResult {
   const base = { id: 'request-path', title: 'Request path: director -> real server, only the destination MAC rewritten' };
   const problems: string[] = [];
   let seen = 0;
   for (const rs of topo.realServers) {
     for (const p of (captures.realServers[rs.name] ?? []).filter((p) => isSyn(p) && p.dstIp === topo.vip && p.dstPort === topo.port)) {
       seen++;
-      if (p.srcIp !== topo.client.ip) problems.push(`${rs.name} got a request from ${p.srcIp}, not the client's ${topo.client.ip} (source rewritten)`);
+      if (!topo.clientIps.includes(p.srcIp)) problems.push(`${rs.name} got a request from ${p.srcIp}, not from a client's own address (source rewritten)`);
       if (p.srcMac !== topo.director.mac) problems.push(`${rs.name} got a request from MAC ${nameOfMac(topo, p.srcMac)}, not from the director`);
       if (p.dstMac !== rs.mac) problems.push(`${rs.name} got a request for MAC ${nameOfMac(topo, p.dstMac)}`);
     }
@@ -73,7 +76,7 @@ export function checkRequestPath(topo: DrTopology, captures: DrCaptures): CheckR
   if (problems.length === 0) {
     return {
       ...base, status: 'pass',
-      summary: `${seen} SYNs on the real servers: source ${topo.client.name} ${topo.client.ip} (unchanged), destination the VIP, source MAC ${topo.director.name}, destination MAC the real server.`,
+      summary: `${seen} SYNs on the real servers: source the client's own address (unchanged), destination the VIP, source MAC ${topo.director.name}, destination MAC the real server.`,
     };
   }
   return {
@@ -85,7 +88,7 @@ export function checkRequestPath(topo: DrTopology, captures: DrCaptures): CheckR
 }
 
 /** The reply goes from the real server straight to the client; the director never sends one. */
-export function checkReturnPath(topo: DrTopology, captures: DrCaptures): CheckResult {
+export function checkReturnPath(topo: Topology, captures: Captures): CheckResult {
   const base = { id: 'return-path', title: 'Return path: real server -> client directly, never through the director' };
   const fromDirector = captures.director.filter((p) => p.srcIp === topo.vip && p.srcPort === topo.port);
   const replies = captures.client.filter((p) => isSynAck(p) && p.srcIp === topo.vip && p.srcPort === topo.port);
@@ -109,7 +112,7 @@ export function checkReturnPath(topo: DrTopology, captures: DrCaptures): CheckRe
 }
 
 /** Seed 000's observation: the director forwards at layer 4 and holds no TCP connection itself. */
-export function checkNoDirectorEndpoint(topo: DrTopology, directorSockets: string[], connections: Connection[]): CheckResult {
+export function checkNoDirectorEndpoint(topo: Topology, directorSockets: string[], connections: Connection[]): CheckResult {
   const base = { id: 'director-no-endpoint', title: 'No TCP endpoint on the director, while IPVS tracks the connections' };
   const tracked = connections.filter((c) => c.virtual.address === topo.vip && c.virtual.port === topo.port);
   if (directorSockets.length === 0 && tracked.length > 0) {
@@ -134,7 +137,7 @@ export interface Hop {
 }
 
 /** Seed 004's table for one connection: each hop's MACs and IPs, with node names beside them. */
-export function hopTable(topo: DrTopology, captures: DrCaptures): Hop[] | undefined {
+export function hopTable(topo: Topology, captures: Captures): Hop[] | undefined {
   const syn = captures.client.find((p) => isSyn(p) && p.dstIp === topo.vip);
   if (!syn) return undefined;
   const atRs = Object.entries(captures.realServers).flatMap(([name, ps]) => ps.filter((p) => isSyn(p) && p.srcPort === syn.srcPort).map((p) => ({ name, p })))[0];
@@ -158,11 +161,11 @@ export function formatHopTable(hops: Hop[]): string {
   return [line(header, 'hop'), ...hops.map((h) => line(h, String(h.hop)))].join('\n');
 }
 
-function nameOfMac(topo: DrTopology, mac: string): string {
+export function nameOfMac(topo: Topology, mac: string): string {
   return [topo.client, topo.director, ...topo.realServers].find((e) => e.mac === mac)?.name ?? mac;
 }
 
-function nameOfIp(topo: DrTopology, ip: string): string {
+export function nameOfIp(topo: Topology, ip: string): string {
   if (ip === topo.vip) return 'VIP';
   return [topo.client, topo.director, ...topo.realServers].find((e) => e.ip === ip)?.name ?? ip;
 }

@@ -6,10 +6,15 @@ const MARK = { pass: 'PASS', fail: 'FAIL', 'not-checked': 'NOT CHECKED' } as con
 /** The human report: the sequence, each check's line, and the director's own tables. */
 export function formatVerifyReport(report: VerifyReport): string {
   const lines: string[] = [];
-  lines.push(`Requests from ${report.client} to ${report.vip}:${report.port} (${report.requests.length}, each a new TCP connection):`);
+  const byClient = new Map<string, VerifyReport['requests']>();
+  for (const r of report.requests) byClient.set(r.client, [...(byClient.get(r.client) ?? []), r]);
+  lines.push(`Lab ${report.lab}: ${report.forwarding.map((f) => f.toUpperCase()).join('+')}, scheduler ${report.scheduler}. Checking ${report.property}.`);
+  lines.push(`Requests to ${report.vip}:${report.port}, each a new TCP connection:`);
   lines.push(`  $ ${report.requestCommand}`);
-  for (const r of report.requests) lines.push(`  ${String(r.index + 1).padStart(2)}. ${r.server ?? '??'}  ${r.curlExit === 0 ? JSON.stringify(r.body) : `(curl exit ${r.curlExit})`}`);
-  lines.push(`Sequence: ${report.requests.map((r) => r.server ?? '??').join(' ')}`);
+  for (const [client, requests] of byClient) {
+    for (const r of requests) lines.push(`  ${client} ${String(r.index + 1).padStart(2)}. ${r.server ?? '??'}  ${r.curlExit === 0 ? JSON.stringify(r.body) : `(curl exit ${r.curlExit})`}`);
+  }
+  for (const [client, requests] of byClient) lines.push(`Sequence${byClient.size > 1 ? ` from ${client}` : ''}: ${requests.map((r) => r.server ?? '??').join(' ')}`);
   lines.push('');
   lines.push(`Director: $ ${report.director.stats.command}`);
   lines.push(indent(report.director.stats.output));

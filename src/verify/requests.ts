@@ -16,14 +16,14 @@ export function requestScript(scenario: Scenario, count: number): string {
 }
 
 /** Splits the script's output into one result per request and names the server from its page. */
-export function parseRequestOutput(scenario: Scenario, output: string): RequestResult[] {
+export function parseRequestOutput(scenario: Scenario, client: string, output: string): RequestResult[] {
   const pages = new Map(realServers(scenario).map((rs) => [rs.page.trim(), rs.name]));
   const results: RequestResult[] = [];
   const pattern = new RegExp(`([\\s\\S]*?)\\n${MARK}(\\d+)\\n`, 'g');
   for (const m of output.matchAll(pattern)) {
     const body = m[1]!.trim();
     const curlExit = Number(m[2]);
-    results.push({ index: results.length, server: curlExit === 0 ? (pages.get(body) ?? null) : null, body, curlExit });
+    results.push({ index: results.length, client, server: curlExit === 0 ? (pages.get(body) ?? null) : null, body, curlExit });
   }
   return results;
 }
@@ -31,5 +31,5 @@ export function parseRequestOutput(scenario: Scenario, output: string): RequestR
 export async function sendRequests(runtime: DockerRuntime, scenario: Scenario, client: string, count: number): Promise<{ command: string; results: RequestResult[] }> {
   const command = requestScript(scenario, count);
   const r = await runtime.exec(client, ['sh', '-c', command], { timeoutMs: (count * 6 + 10) * 1000 });
-  return { command, results: parseRequestOutput(scenario, r.stdout) };
+  return { command, results: parseRequestOutput(scenario, client, r.stdout) };
 }

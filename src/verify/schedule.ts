@@ -88,3 +88,54 @@ export function checkWeightedRoundRobin(servers: WeightedServer[], requests: Req
     diagnosis: 'The director\'s weights differ from the scenario\'s: compare `ipvsadm -Ln` (Weight column) with the file, and that the scheduler is wrr.',
   };
 }
+
+const titleFor = (what: string) => `Scheduling (${what})`;
+
+/** -p: within the timeout, every connection of one client goes to the server it got first. */
+export function checkPersistence(timeout: number, requests: RequestResult[]): CheckResult {
+  const title = titleFor(`persistence -p ${timeout}: one client sticks to one server`);
+  const servers = [...new Set(requests.map((r) => r.server))];
+  if (servers.length === 1 && servers[0] !== null) {
+    return { id: 'scheduling', title, status: 'pass', summary: `all ${requests.length} connections from ${requests[0]!.client} went to ${servers[0]}.` };
+  }
+  return {
+    id: 'scheduling', title, status: 'fail',
+    summary: `connections from one client went to ${servers.map((s) => s ?? 'nowhere').join(' and ')}: ${requests.map((r) => r.server ?? '??').join(' ')}.`,
+    diagnosis: 'The virtual service is not persistent: `ipvsadm -Ln` should show "persistent" on it (ipvsadm -A ... -p SECONDS).',
+  };
+}
+
+/** sh: each client always lands on the one server the hash of its address picks. */
+export function checkSourceHashing(perClient: Array<{ client: string; expected: string | undefined; requests: RequestResult[] }>): CheckResult {
+  const title = titleFor('sh: each client on the server its address hashes to');
+  const problems: string[] = [];
+  const seen: string[] = [];
+  for (const { client, expected, requests } of perClient) {
+    const servers = [...new Set(requests.map((r) => r.server ?? '??'))];
+    seen.push(`${client} -> ${servers.join('+')}`);
+    if (servers.length !== 1) problems.push(`${client} was spread over ${servers.join(', ')}`);
+    else if (expected && servers[0] !== expected) problems.push(`${client} landed on ${servers[0]}, the hash says ${expected}`);
+  }
+  if (problems.length === 0) return { id: 'scheduling', title, status: 'pass', summary: `${seen.join('; ')}, as IPVS's hash of each address says.` };
+  return {
+    id: 'scheduling', title, status: 'fail', summary: `${problems.join('; ')}.`,
+    diagnosis: 'Check the scheduler is sh (`ipvsadm -Ln`), that both real servers are in the table with weight > 0, and that the clients\' addresses are their own (no NAT in front).',
+  };
+}
+
+/** lc: with one connection held open on a server, new connections go to the other one(s). */
+export function checkLeastConnection(held: string | undefined, requests: RequestResult[]): CheckResult {
+  const title = titleFor('lc: new connections avoid the server holding an active one');
+  if (!held) {
+    return { id: 'scheduling', title, status: 'fail', summary: 'The held-open connection did not show as active on any real server.', diagnosis: 'Check `ipvsadm -Lnc` on the director lists an ESTABLISHED entry while a connection is open.' };
+  }
+  const onHeld = requests.filter((r) => r.server === held);
+  if (onHeld.length === 0 && requests.every((r) => r.server !== null)) {
+    return { id: 'scheduling', title, status: 'pass', summary: `with one connection held open on ${held}, all ${requests.length} new connections went to ${[...new Set(requests.map((r) => r.server))].join(', ')}.` };
+  }
+  return {
+    id: 'scheduling', title, status: 'fail',
+    summary: `${onHeld.length} of ${requests.length} new connections went to ${held}, which holds an active connection: ${requests.map((r) => r.server ?? '??').join(' ')}.`,
+    diagnosis: 'The scheduler does not count connections: `ipvsadm -Ln` should show lc, and ActiveConn 1 on the busy server.',
+  };
+}

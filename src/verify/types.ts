@@ -11,6 +11,8 @@ export interface CheckResult {
 
 export interface RequestResult {
   index: number;
+  /** The client node that sent it. */
+  client: string;
   /** The real server whose page came back, or null when the request failed or the page is unknown. */
   server: string | null;
   body: string;

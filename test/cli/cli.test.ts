@@ -64,7 +64,7 @@ describe('lab CLI without Docker', () => {
     expect((await lab(['up', 'rr-basic', '--requests', 'many', '--dry-run'])).exitCode).toBe(2);
     expect((await lab(['up', 'rr-basic', '--privilege', 'root', '--dry-run'])).exitCode).toBe(2);
     expect((await lab(['frobnicate'])).exitCode).toBe(2);
-    expect((await lab(['up', 'no-such-scenario', '--dry-run'])).stderr).toContain('Built-in scenarios: rr-basic');
+    expect((await lab(['up', 'no-such-scenario', '--dry-run'])).stderr).toMatch(/Built-in scenarios: .*rr-basic/);
     expect((await lab(['teardown'])).exitCode).toBe(2);
   });
 

@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, formatHopTable, hopTable, type DrCaptures, type DrTopology } from '../../src/verify/dr.js';
+import { checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, formatHopTable, hopTable, type Captures, type Topology } from '../../src/verify/dr.js';
 import { toJUnit } from '../../src/verify/junit.js';
 import { parseArpingReplies, parseTcpdump, tcpSocketsOn } from '../../src/verify/packets.js';
 import type { VerifyReport } from '../../src/verify/run.js';
 import { parseConnections } from '../../src/lvs/parse.js';
 
 const MAC = { client: '02:42:ac:14:01:32', lvs: '02:42:ac:14:01:01', rs1: '02:42:ac:14:01:0a', rs2: '02:42:ac:14:01:0b' };
-const topo: DrTopology = {
+const topo: Topology = {
   vip: '172.20.1.100',
   port: 80,
   client: { name: 'client', ip: '172.20.1.50', mac: MAC.client },
+  clientIps: ['172.20.1.50'],
   director: { name: 'lvs', ip: '172.20.1.1', mac: MAC.lvs },
   realServers: [
-    { name: 'rs1', ip: '172.20.1.10', mac: MAC.rs1 },
-    { name: 'rs2', ip: '172.20.1.11', mac: MAC.rs2 },
+    { name: 'rs1', ip: '172.20.1.10', mac: MAC.rs1, port: 80 },
+    { name: 'rs2', ip: '172.20.1.11', mac: MAC.rs2, port: 80 },
   ],
 };
 const pkt = (src: string, dst: string, from: string, to: string, flags: string) =>
@@ -23,7 +24,7 @@ const pkt = (src: string, dst: string, from: string, to: string, flags: string) 
 const CLIENT = [pkt(MAC.client, MAC.lvs, '172.20.1.50.43242', '172.20.1.100.80', 'S'), pkt(MAC.rs1, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.')].join('\n');
 const DIRECTOR = [pkt(MAC.client, MAC.lvs, '172.20.1.50.43242', '172.20.1.100.80', 'S'), pkt(MAC.lvs, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S')].join('\n');
 const RS1 = [pkt(MAC.lvs, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S'), pkt(MAC.rs1, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.')].join('\n');
-const dr = (over: Partial<Record<'client' | 'director' | 'rs1', string>> = {}): DrCaptures => ({
+const dr = (over: Partial<Record<'client' | 'director' | 'rs1', string>> = {}): Captures => ({
   client: parseTcpdump(over.client ?? CLIENT),
   director: parseTcpdump(over.director ?? DIRECTOR),
   realServers: { rs1: parseTcpdump(over.rs1 ?? RS1), rs2: [] },

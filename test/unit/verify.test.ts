@@ -4,7 +4,7 @@ import { parseRequestOutput, requestScript } from '../../src/verify/requests.js'
 import { checkScheduling } from '../../src/verify/schedule.js';
 import type { RequestResult } from '../../src/verify/types.js';
 
-const seq = (...servers: Array<string | null>): RequestResult[] => servers.map((server, index) => ({ index, server, body: server ?? '', curlExit: server ? 0 : 7 }));
+const seq = (...servers: Array<string | null>): RequestResult[] => servers.map((server, index) => ({ index, client: 'client', server, body: server ?? '', curlExit: server ? 0 : 7 }));
 const two = [{ name: 'rs1', weight: 1 }, { name: 'rs2', weight: 1 }];
 
 describe('request script and its output', () => {
@@ -14,7 +14,7 @@ describe('request script and its output', () => {
   });
   it('maps pages to servers and keeps failures as failures', () => {
     const out = 'from rs2 server...\n\n@@lab-request-exit=0\nfrom rs1 server...\n\n@@lab-request-exit=0\n\n@@lab-request-exit=7\nsomething else\n@@lab-request-exit=0\n';
-    expect(parseRequestOutput(scenario, out).map((r) => [r.server, r.curlExit])).toEqual([['rs2', 0], ['rs1', 0], [null, 7], [null, 0]]);
+    expect(parseRequestOutput(scenario, 'client', out).map((r) => [r.server, r.curlExit])).toEqual([['rs2', 0], ['rs1', 0], [null, 7], [null, 0]]);
   });
 });
 
