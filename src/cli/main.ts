@@ -5,6 +5,7 @@ import { execCommand } from './exec.js';
 import { handleError } from './handle-error.js';
 import { imagesCommand } from './images.js';
 import { listCommand } from './list.js';
+import { rsCommand } from './rs.js';
 import { shellCommand } from './shell.js';
 import { statusCommand } from './status.js';
 import { teardownCommand } from './teardown.js';
@@ -17,7 +18,7 @@ const program = new Command('lab')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', '\nExit codes: 0 ok, 1 a check or step failed, 2 usage or input error, 3 environment missing (Docker, IPVS, image).');
 
-for (const command of [listCommand, upCommand, verifyCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, imagesCommand]) {
+for (const command of [listCommand, upCommand, verifyCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, imagesCommand]) {
   program.addCommand(command);
 }
 // Subcommands throw instead of exiting, so every error goes through handleError.

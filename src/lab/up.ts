@@ -81,23 +81,28 @@ async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<Ste
  */
 export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListener, opts: { keepOnFailure?: boolean } = {}): Promise<void> {
   await preflight(plan, runtime);
-  let phase: Step['phase'] | undefined;
   try {
-    for (const step of plan.steps) {
-      if (step.phase !== phase) {
-        phase = step.phase;
-        listener.phase(phase);
-      }
-      listener.stepStart(step);
-      const outcome = await runStep(plan, runtime, step, listener);
-      listener.stepDone(step, outcome);
-    }
+    await executeSteps(plan, runtime, listener);
   } catch (err) {
     if (!opts.keepOnFailure) {
       const removed = await teardown(runtime, plan.lab);
       listener.note(`Removed what this run made (${removed.containers.length} containers, ${removed.networks.length} networks); --keep-on-failure keeps it for a look.`);
     }
     throw err;
+  }
+}
+
+/** Runs steps in order, telling the listener about phases and steps; the first failure throws. */
+export async function executeSteps(plan: Plan, runtime: DockerRuntime, listener: UpListener): Promise<void> {
+  let phase: Step['phase'] | undefined;
+  for (const step of plan.steps) {
+    if (step.phase !== phase) {
+      phase = step.phase;
+      listener.phase(phase);
+    }
+    listener.stepStart(step);
+    const outcome = await runStep(plan, runtime, step, listener);
+    listener.stepDone(step, outcome);
   }
 }
 

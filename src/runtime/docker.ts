@@ -137,9 +137,6 @@ export class DockerRuntime {
       },
       NetworkingConfig: { EndpointsConfig: { [first!.network]: { IPAMConfig: { IPv4Address: first!.address } } } },
     });
-    for (const iface of more) {
-      await this.docker.getNetwork(iface.network).connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: iface.address } } });
-    }
     try {
       await container.start();
     } catch (err) {
@@ -151,6 +148,11 @@ export class DockerRuntime {
         );
       }
       throw err;
+    }
+    // Joined after the start, one at a time, so eth1, eth2... follow the scenario's order: networks
+    // joined before the start are attached in an order of the engine's choosing (by name, on some).
+    for (const iface of more) {
+      await this.docker.getNetwork(iface.network).connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: iface.address } } });
     }
   }
 

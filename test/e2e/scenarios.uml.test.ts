@@ -19,6 +19,21 @@ const leftovers = (kind: 'containers' | 'networks') => ({
   argv: ['curl', '-s', '--unix-socket', '/var/run/docker.sock', '-G', `http://d/${kind}${kind === 'containers' ? '/json' : ''}`, '--data-urlencode', 'all=1', '--data-urlencode', 'filters={"label":["io.lvs-lab.lab"]}'],
 });
 
+/** Every other built-in scenario, each by its own property, in the same boot. */
+const OTHER_SCENARIOS = ['wrr', 'nat', 'tun', 'sh', 'persistence', 'lc'];
+/** Deliberately wrong labs: what a student gets wrong, made by hand after `up`, then verified again. */
+const WRONG_VARIANTS: Record<string, Array<{ name: string; argv: string[] }>> = {
+  wrr: [
+    lab('wrr:swap-weights-rs1', 'exec', 'lvs', '--', 'ipvsadm', '-e', '-t', '192.168.237.141:80', '-r', '192.168.237.171', '-g', '-w', '2'),
+    lab('wrr:swap-weights-rs2', 'exec', 'lvs', '--', 'ipvsadm', '-e', '-t', '192.168.237.141:80', '-r', '192.168.237.172', '-g', '-w', '1'),
+    lab('wrr:verify-swapped', 'verify', 'wrr', '--json'),
+  ],
+  nat: [
+    lab('nat:drop-gateway-rs2', 'exec', 'rs2', '--', 'ip', 'route', 'del', 'default'),
+    lab('nat:verify-no-gateway', 'verify', 'nat', '--json', '--requests', '4'),
+  ],
+};
+
 let run: UmlRun;
 // A host directory the guest may write to: the JUnit file and the kept captures land here.
 const out = mkdtempSync(join(tmpdir(), 'lvs-lab-e2e-'));
@@ -45,12 +60,24 @@ beforeAll(async () => {
       lab('tutorial-ipvsadm-Lnc', 'exec', 'lvs', '--', 'ipvsadm', '-Lnc'),
       lab('tutorial-netstat-lvs', 'exec', 'lvs', '--', 'netstat', '-natp'),
       lab('tutorial-netstat-rs1', 'exec', 'rs1', '--', 'netstat', '-natp'),
+      lab('rs-stop', 'rs', 'stop', 'rs1'),
+      lab('rs-stopped-table', 'exec', 'lvs', '--', 'ipvsadm', '-Ln'),
+      lab('rs-stopped-lo', 'exec', 'rs1', '--', 'ip', 'addr', 'show', 'lo'),
+      lab('rs-stopped-verify', 'verify', 'rr-basic', '--json'),
+      lab('rs-start', 'rs', 'start', 'rs1'),
+      lab('rs-started-verify', 'verify', 'rr-basic', '--json'),
       lab('teardown', 'teardown', 'rr-basic'),
       lab('teardown-again', 'teardown', 'rr-basic'),
       { ...lab('arp-problem-up', 'up', 'arp-problem', '--no-verify'), timeoutSeconds: 600 },
       lab('arp-problem-verify', 'verify', 'arp-problem', '--json', '--junit', join(out, 'arp-problem.junit.xml')),
       lab('arp-problem-verify-human', 'verify', 'arp-problem'),
       lab('arp-problem-teardown', 'teardown', 'arp-problem'),
+      ...OTHER_SCENARIOS.flatMap((name) => [
+        { ...lab(`${name}:up`, 'up', name, '--no-verify'), timeoutSeconds: 600 },
+        lab(`${name}:verify`, 'verify', name, '--json'),
+        ...(WRONG_VARIANTS[name] ?? []),
+        lab(`${name}:teardown`, 'teardown', name),
+      ]),
       leftovers('containers'),
       leftovers('networks'),
     ],
@@ -92,6 +119,7 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
       ['request-path', 'pass'],
       ['return-path', 'pass'],
       ['director-no-endpoint', 'pass'],
+      ['director-replies', 'pass'],
       ['scheduling', 'pass'],
     ]);
     const service = report.director.stats.services.find((s: { address: string }) => s.address === '172.20.1.100');
@@ -118,9 +146,9 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
   it('--junit and --keep-captures write files a CI system and Wireshark can read', () => {
     const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(join(out, 'rr-basic.junit.xml'), 'utf8'));
     const suite = xml.testsuites.testsuite;
-    expect(suite['@_tests']).toBe('5');
+    expect(suite['@_tests']).toBe('6');
     expect(suite['@_failures']).toBe('0');
-    expect(suite.testcase).toHaveLength(5);
+    expect(suite.testcase).toHaveLength(6);
     const pcaps = readdirSync(join(out, 'pcap')).sort();
     expect(pcaps).toEqual(['client-eth0.pcap', 'lvs-eth0.pcap', 'rs1-eth0.pcap', 'rs2-eth0.pcap']);
     for (const f of pcaps) expect(readFileSync(join(out, 'pcap', f)).readUInt32LE(0)).toBe(0xa1b2c3d4); // pcap magic
@@ -162,11 +190,120 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
     expect(result('arp-problem-teardown').exitCode).toBe(0);
   });
 
+  it('`lab rs stop rs1` / `lab rs start rs1` do what seed 003\'s lvs-rs.sh stop/start do', () => {
+    const stop = result('rs-stop');
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(stop.stderr).toContain('[lvs] $ ipvsadm -d -t 172.20.1.100:80 -r 172.20.1.10');
+    expect(stop.stderr).toContain('[rs1] $ ip addr del 172.20.1.100/32 dev lo');
+    expect(result('rs-stopped-table').stdout).not.toContain('172.20.1.10:80');
+    expect(result('rs-stopped-lo').stdout).not.toContain('172.20.1.100');
+    const stopped = JSON.parse(result('rs-stopped-verify').stdout);
+    expect(stopped.requests.map((r: { server: string }) => r.server)).toEqual(Array(6).fill('rs2'));
+    expect(result('rs-start').exitCode).toBe(0);
+    const started = JSON.parse(result('rs-started-verify').stdout);
+    expect(result('rs-started-verify').exitCode).toBe(0);
+    expect(new Set(started.requests.map((r: { server: string }) => r.server))).toEqual(new Set(['rs1', 'rs2']));
+  });
+
   it('`lab teardown` removes everything labelled, twice is fine, nothing labelled remains', () => {
     expect(result('teardown').exitCode).toBe(0);
     expect(result('teardown').stdout).toMatch(/^Removed 4 containers .* and 1 networks \(lvs_dr\)/);
     expect(result('teardown-again').stdout).toContain('Nothing to remove');
     expect(JSON.parse(result('leftover-containers').stdout)).toEqual([]);
     expect(JSON.parse(result('leftover-networks').stdout)).toEqual([]);
+  });
+});
+
+const reportOf = (name: string) => {
+  const r = result(name);
+  try {
+    return { exitCode: r.exitCode, report: JSON.parse(r.stdout) };
+  } catch {
+    throw new Error(`${name}: exit ${r.exitCode}, not JSON:\n${r.stdout}\n${r.stderr}`);
+  }
+};
+const statuses = (report: { checks: Array<{ id: string; status: string }> }) => Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+
+describe('every built-in scenario, each proved by its own property (same boot)', () => {
+  it('every scenario comes up and tears down cleanly', () => {
+    for (const name of OTHER_SCENARIOS) {
+      expect(result(`${name}:up`).exitCode, `${name}: ${result(`${name}:up`).stderr}`).toBe(0);
+      expect(result(`${name}:teardown`).exitCode).toBe(0);
+    }
+  });
+
+  it('wrr (seed 002): counts 1:2 per cycle, DR path, OutPkts 0', () => {
+    const { exitCode, report } = reportOf('wrr:verify');
+    expect(statuses(report)).toEqual({ arp: 'pass', 'request-path': 'pass', 'return-path': 'pass', 'director-no-endpoint': 'pass', 'director-replies': 'pass', scheduling: 'pass' });
+    expect(exitCode).toBe(0);
+    const counts = report.requests.reduce((m: Record<string, number>, r: { server: string }) => ({ ...m, [r.server]: (m[r.server] ?? 0) + 1 }), {});
+    expect(counts).toEqual({ rs1: 2, rs2: 4 });
+  });
+
+  it('wrr with the weights swapped on the director fails, naming the weights', () => {
+    const { exitCode, report } = reportOf('wrr:verify-swapped');
+    expect(exitCode).toBe(1);
+    const scheduling = report.checks.find((c: { id: string }) => c.id === 'scheduling');
+    expect(scheduling.status).toBe('fail');
+    expect(scheduling.summary).toContain('expected rs1=2 rs2=4');
+    expect(scheduling.diagnosis).toContain('weights differ');
+  });
+
+  it('nat (seed 001): gateway via the director, destination and port rewritten, replies through the director', () => {
+    const { exitCode, report } = reportOf('nat:verify');
+    expect(statuses(report)).toEqual({ 'nat-gateway': 'pass', 'nat-rewrite': 'pass', 'director-replies': 'pass', scheduling: 'pass' });
+    expect(exitCode).toBe(0);
+    expect(report.requests.map((r: { server: string }) => r.server).sort()).toEqual(['rs1', 'rs1', 'rs1', 'rs2', 'rs2', 'rs2']);
+    const service = report.director.stats.services.find((s: { address: string }) => s.address === '192.168.100.150');
+    expect(service.outPkts).toBeGreaterThan(0);
+    expect(report.checks.find((c: { id: string }) => c.id === 'nat-rewrite').summary).toContain('rs1 172.16.100.11:8080');
+  });
+
+  it('nat with a real server that lost the director as gateway fails, naming it and the fix', () => {
+    const { exitCode, report } = reportOf('nat:verify-no-gateway');
+    expect(exitCode).toBe(1);
+    const gateway = report.checks.find((c: { id: string }) => c.id === 'nat-gateway');
+    expect(gateway.status).toBe('fail');
+    expect(gateway.diagnosis).toMatch(/^rs2 does not use the director as gateway.*ip route replace default via 172\.16\.100\.10/);
+  });
+
+  it('tun: requests arrive as IPIP from the director, the director carries no replies, rr alternates', () => {
+    const { exitCode, report } = reportOf('tun:verify');
+    expect(statuses(report)).toEqual({ 'tun-ipip': 'pass', 'director-replies': 'pass', scheduling: 'pass' });
+    expect(exitCode).toBe(0);
+  });
+
+  it('sh: each of two clients always lands on the server its address hashes to, and they land on different ones', () => {
+    const { exitCode, report } = reportOf('sh:verify');
+    expect(statuses(report).scheduling).toBe('pass');
+    expect(exitCode).toBe(0);
+    const byClient: Record<string, Set<string>> = {};
+    for (const r of report.requests as Array<{ client: string; server: string }>) (byClient[r.client] ??= new Set()).add(r.server);
+    expect(Object.values(byClient).map((s) => s.size)).toEqual([1, 1]);
+    expect([...byClient.client1!][0]).not.toBe([...byClient.client2!][0]);
+  });
+
+  it('persistence: one client sticks to one server', () => {
+    const { exitCode, report } = reportOf('persistence:verify');
+    expect(statuses(report).scheduling).toBe('pass');
+    expect(new Set(report.requests.map((r: { server: string }) => r.server)).size).toBe(1);
+    expect(exitCode).toBe(0);
+  });
+
+  it('lc: with a connection held open on one server, new connections go to the other', () => {
+    const { exitCode, report } = reportOf('lc:verify');
+    expect(statuses(report).scheduling, JSON.stringify(report.checks)).toBe('pass');
+    expect(exitCode).toBe(0);
+  });
+
+  it('prints each scenario\'s time and the total', () => {
+    const names = ['rr-basic', 'arp-problem', ...OTHER_SCENARIOS];
+    const rows = names.map((name) => {
+      const mine = run.results.filter((r) => r.name.startsWith(`${name}:`) || (name === 'rr-basic' && !r.name.includes(':') && !r.name.startsWith('arp-problem') && !r.name.startsWith('leftover') && r.name !== 'import') || (name === 'arp-problem' && r.name.startsWith('arp-problem')));
+      return { name, seconds: mine.reduce((t, r) => t + r.seconds, 0) };
+    });
+    const lines = rows.map((r) => `  ${r.name.padEnd(12)} ${r.seconds.toFixed(1).padStart(6)} s`);
+    process.stdout.write(`[uml] time per scenario (up, verify, teardown, inside UML):\n${lines.join('\n')}\n  ${'total run'.padEnd(12)} ${run.totalSeconds.toFixed(1).padStart(6)} s\n`);
+    expect(rows.every((r) => r.seconds > 0)).toBe(true);
   });
 });

@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import { doctorOk, removeLiveProbes, runDoctor } from '../doctor/checks.js';
+import { doctorJson, formatDoctorReport } from '../doctor/report.js';
+import { ExitCode, LabError } from '../errors.js';
+import { DockerRuntime } from '../runtime/docker.js';
+import { applyOverrides } from '../scenario/model.js';
+import { loadScenario } from '../scenario/load.js';
+import { INIT_MODES, PRIVILEGE_PROFILES } from '../scenario/schema.js';
+import { parseOptions } from './options.js';
+
+const doctorOptions = z.object({
+  json: z.boolean().default(false),
+  init: z.enum(INIT_MODES).optional(),
+  privilege: z.enum(PRIVILEGE_PROFILES).optional(),
+  image: z.string().min(1).optional(),
+});
+
+export const doctorCommand = new Command('doctor')
+  .description('check that this machine can run a scenario (Docker, image, cgroup, IPVS, privileges, subnets, VIP, names), each with its fix')
+  .argument('[scenario]', 'a built-in scenario (`lab list`) or a scenario file', 'rr-basic')
+  .option('--json', 'one JSON document on stdout: { ok, checks: [{ id, title, status, detail, fix }] }')
+  .option('--init <mode>', `check as if \`lab up --init\`: ${INIT_MODES.join(' | ')}`)
+  .option('--privilege <profile>', `check as if \`lab up --privilege\`: ${PRIVILEGE_PROFILES.join(' | ')}`)
+  .option('--image <name>', 'check as if `lab up --image`')
+  .addHelpText('after', '\nExit 0 when no check fails (warnings allowed), 3 when one does (environment missing).')
+  .action(async (ref: string, raw) => {
+    const opts = parseOptions(doctorOptions, raw);
+    const { scenario: fromFile } = loadScenario(ref);
+    const scenario = applyOverrides(fromFile, opts);
+    const started = performance.now();
+
+    let runtime: DockerRuntime | undefined;
+    let connectError: LabError | undefined;
+    try {
+      runtime = await DockerRuntime.connect();
+    } catch (err) {
+      if (!(err instanceof LabError)) throw err;
+      connectError = err;
+    }
+    // A probe container lives a second or two; Ctrl-C in that window must not leave it behind.
+    const onSignal = (signal: NodeJS.Signals) => {
+      const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+      if (runtime) void removeLiveProbes(runtime).finally(exit);
+      else exit();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let checks;
+    try {
+      checks = await runDoctor(runtime, scenario, connectError);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    const seconds = (performance.now() - started) / 1000;
+
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(doctorJson(checks, scenario.name, seconds), null, 2)}\n`);
+    } else {
+      const width = process.stdout.isTTY ? process.stdout.columns : undefined;
+      process.stdout.write(`lab doctor ${scenario.name} (${seconds.toFixed(1)} s)\n\n${formatDoctorReport(checks, scenario.name, width ? { width } : {})}\n`);
+    }
+    if (!doctorOk(checks)) process.exitCode = ExitCode.environment;
+  });

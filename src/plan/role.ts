@@ -1,0 +1,41 @@
+import { usageError } from '../errors.js';
+import { addRealServer, deleteRealServer } from '../lvs/ipvsadm.js';
+import { director, forwardingOf, nodeInterfaces, privilegeOf, serverPort } from '../scenario/model.js';
+import type { RealServerNode, Scenario } from '../scenario/schema.js';
+import { virtualService } from './build.js';
+import { displayCommand } from './shell.js';
+import type { Plan, Step } from './types.js';
+
+/**
+ * Seed 003's `lvs-rs.sh stop|start` for one real server, plus the director's side of it:
+ * stop takes the server out of the table first, then drops its VIP and ARP settings;
+ * start puts the ARP settings and the VIP back before the director sends it traffic again.
+ */
+export function realServerRolePlan(scenario: Scenario, node: string, action: 'start' | 'stop'): Plan {
+  const rs = scenario.nodes.find((n): n is RealServerNode => n.name === node && n.role === 'real-server');
+  if (!rs) {
+    const names = scenario.nodes.filter((n) => n.role === 'real-server').map((n) => n.name);
+    throw usageError(`${node} is not a real server of lab ${scenario.name}.`, `Real servers: ${names.join(', ')}.`);
+  }
+  const method = forwardingOf(scenario, rs);
+  const dir = director(scenario).name;
+  const { vip } = scenario.service;
+  const real = { address: nodeInterfaces(scenario, rs)[0]!.address, port: serverPort(scenario, rs), forwarding: method, weight: rs.weight };
+  const device = method === 'tun' ? 'tunl0' : 'lo';
+  const steps: Step[] = [];
+  const exec = (phase: Step['phase'], on: string, argv: string[], why: string) => steps.push({ kind: 'exec', phase, node: on, argv, command: displayCommand(argv), why });
+  // Without privileges the ARP settings are fixed at create time and cannot be switched here.
+  const arp = method !== 'nat' && rs.arpSuppression && privilegeOf(scenario, rs) !== 'minimal';
+  const arpValues = (on: boolean) => ['sysctl', '-w', ...['all', 'lo'].flatMap((d) => [`net.ipv4.conf.${d}.arp_ignore=${on ? 1 : 0}`, `net.ipv4.conf.${d}.arp_announce=${on ? 2 : 0}`])];
+
+  if (action === 'stop') {
+    exec('director', dir, deleteRealServer(virtualService(scenario), real), `Take ${rs.name} out of the virtual service first, so the director sends it nothing new.`);
+    if (method !== 'nat') exec('realServers', rs.name, ['ip', 'addr', 'del', `${vip}/32`, 'dev', device], `lvs-rs.sh stop: the VIP leaves ${device} (ifconfig ${device === 'lo' ? 'lo:0' : device} down).`);
+    if (arp) exec('realServers', rs.name, arpValues(false), 'lvs-rs.sh stop: back to the kernel defaults (arp_ignore=0, arp_announce=0).');
+  } else {
+    if (arp) exec('realServers', rs.name, arpValues(true), 'lvs-rs.sh start: hide the VIP from ARP, before the VIP goes on (seed 000\'s order).');
+    if (method !== 'nat') exec('realServers', rs.name, ['ip', 'addr', 'add', `${vip}/32`, 'dev', device], `lvs-rs.sh start: the VIP on ${device} as /32 (ifconfig lo:0 VIP netmask 255.255.255.255; the host route comes with it).`);
+    exec('director', dir, addRealServer(virtualService(scenario), real), `Put ${rs.name} back into the virtual service.`);
+  }
+  return { lab: scenario.name, scenario, steps };
+}
