@@ -24,6 +24,7 @@ const upOptions = z.object({
   init: z.enum(INIT_MODES).optional(),
   privilege: z.enum(PRIVILEGE_PROFILES).optional(),
   image: z.string().min(1).optional(),
+  egress: z.boolean().default(false),
 });
 
 export const upCommand = new Command('up')
@@ -38,6 +39,7 @@ export const upCommand = new Command('up')
   .option('--init <mode>', `override every node's init: ${INIT_MODES.join(' | ')}`)
   .option('--privilege <profile>', `override every node's privileges: ${PRIVILEGE_PROFILES.join(' | ')}`)
   .option('--image <name>', 'override every node\'s image')
+  .option('--egress', 'let the lab\'s networks route out (default: internal, no way out), e.g. to install packages by hand')
   .action(async (ref: string, raw) => {
     const opts = parseOptions(upOptions, raw);
     const { scenario: fromFile, source } = loadScenario(ref);

@@ -356,12 +356,18 @@ export function namesCheck(scenario: Scenario, containers: EngineContainer[], ne
 // Throwaway containers
 // ---------------------------------------------------------------------------------------------------------
 
-/** Names of probes this process has made and not yet removed, for a signal handler to clean up. */
-const liveProbes = new Set<string>();
+/** Probes of this process not yet removed, with the promise that settles once each one is gone. */
+const liveProbes = new Map<string, Promise<unknown>>();
 
-/** Removes every probe this process still has (for SIGINT/SIGTERM handlers); never throws. */
-export async function removeLiveProbes(runtime: DockerRuntime): Promise<void> {
-  await Promise.all([...liveProbes].map((name) => runtime.removeContainer(name).catch(() => undefined)));
+/**
+ * For SIGINT/SIGTERM handlers: lets the probes in flight finish (each removes itself; a create still on
+ * its way to the engine would otherwise land after a remove), then force-removes any left. Never throws.
+ */
+export async function removeLiveProbes(runtime: DockerRuntime, waitMs = 5_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled([...liveProbes.values()]), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+  clearTimeout(timer);
+  await Promise.all([...liveProbes.keys()].map((name) => runtime.removeContainer(name).catch(() => undefined)));
   liveProbes.clear();
 }
 
@@ -381,13 +387,15 @@ export function demuxLogs(buf: Buffer): { stdout: string; stderr: string } {
   return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
-/**
- * Creates, starts and waits for a throwaway container with no network, then removes it whatever happened
- * (force, by name: even a create whose answer was lost leaves nothing behind).
- */
-async function runProbe(runtime: DockerRuntime, image: string, cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> {
+/** Creates, starts and waits for a throwaway container with no network, then removes it whatever happened. */
+function runProbe(runtime: DockerRuntime, image: string, cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> {
   const name = `${PROBE_PREFIX}${randomBytes(6).toString('hex')}`;
-  liveProbes.add(name);
+  const done = probeOnce(runtime, name, image, cmd, hostConfig).finally(() => liveProbes.delete(name));
+  liveProbes.set(name, done);
+  return done;
+}
+
+async function probeOnce(runtime: DockerRuntime, name: string, image: string, cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const container = await runtime.docker.createContainer({
@@ -409,8 +417,8 @@ async function runProbe(runtime: DockerRuntime, image: string, cmd: string[], ho
     return { kind: 'error', message: errorMessage(err).trim() };
   } finally {
     if (timer) clearTimeout(timer);
+    // By name, with force: even a create whose answer was lost, or a probe still running, leaves nothing.
     await runtime.removeContainer(name).catch(() => undefined);
-    liveProbes.delete(name);
   }
 }
 
@@ -485,12 +493,13 @@ export async function runDoctor(runtime: DockerRuntime | undefined, scenario: Sc
   const networksP = runtime.docker.listNetworks().then((list) =>
     list.map((n): EngineNetwork => ({ name: n.Name, subnets: (n.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])), labels: n.Labels ?? {} })),
   );
+  // Probe containers have no network and names of their own: they never clash, so no need to leave them out.
   const containersP = runtime.docker.listContainers({ all: true }).then((list) =>
-    list.flatMap((c) =>
-      c.Labels?.[PROBE_LABEL]
-        ? []
-        : [{ name: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {}, addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).map(([n, ep]) => [n, ep.IPAddress])) }],
-    ),
+    list.map((c): EngineContainer => ({
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      labels: c.Labels ?? {},
+      addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).flatMap(([n, ep]) => (ep.IPAddress ? [[n, ep.IPAddress]] : []))),
+    })),
   );
   // The probes need the director's image; without it they are skipped (the image row says why).
   const probeImagePresent = presentP.then((p) => p[probeImage] === true).catch(() => false);

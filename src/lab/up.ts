@@ -5,6 +5,7 @@ import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
 import { forwardingOf, realServers } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StepOutcome, UpListener } from './events.js';
+import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from './images.js';
 import { LABEL } from './labels.js';
 import { teardown } from './teardown.js';
 
@@ -28,30 +29,40 @@ function noIpvsError(scenario: Scenario, output: string): LabError {
 }
 
 /** Before touching anything: images present, no name taken by something that is not this lab's. */
-async function preflight(plan: Plan, runtime: DockerRuntime): Promise<void> {
+async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListener): Promise<void> {
   const containerSteps = plan.steps.filter((s): s is Extract<Step, { kind: 'container' }> => s.kind === 'container');
-  const images = [...new Set(containerSteps.map((s) => s.container.image))];
-  for (const image of images) {
-    if (!(await runtime.imageExists(image))) {
-      throw environmentError(
-        `Image ${image} is not in this Docker engine.`,
-        'Build it from Debian packages, no registry needed: `lab images build --offline` (see images/README.md); or `docker build -t lvs-lab/debian:bookworm images/debian` where a registry is reachable.',
-      );
-    }
-  }
   const names = {
     containers: containerSteps.map((s) => s.container.name),
     networks: plan.steps.flatMap((s) => (s.kind === 'network' ? [s.network.name] : [])),
   };
   const taken = await runtime.findByName(names);
   const all = [...taken.containers.map((c) => ({ kind: 'container', ...c })), ...taken.networks.map((n) => ({ kind: 'network', ...n }))];
-  if (all.length === 0) return;
+  if (all.length > 0) throw nameClash(plan, all);
+  const images = [...new Set(containerSteps.map((s) => s.container.image))];
+  for (const image of images) {
+    if (await runtime.imageExists(image)) continue;
+    if (image === DEBIAN_IMAGE) {
+      // The default image can always be made here, from Debian packages: do it rather than fail.
+      listener.note(`Image ${image} is missing: building it from Debian packages (once; see images/README.md)...`);
+      const tar = await buildDebianRootfs({ onLine: (line) => listener.note(`  ${line}`) });
+      await importRootfs(runtime, tar, image);
+      listener.note(`Image ${image} imported.`);
+    } else {
+      throw environmentError(
+        `Image ${image} is not in this Docker engine.`,
+        `Build it (\`docker build -t ${image} images/...\`), import it (\`lab images import TAR --tag ${image}\`), or use the default lvs-lab/debian:bookworm, which lab builds itself.`,
+      );
+    }
+  }
+}
+
+function nameClash(plan: Plan, all: Array<{ kind: string; name: string; labels: Record<string, string> }>): LabError {
   const ours = all.filter((o) => o.labels[LABEL.lab] === plan.lab);
   if (ours.length === all.length) {
-    throw environmentError(`Lab ${plan.lab} is already up.`, `Check it with \`lab verify ${plan.lab}\`, or remove it first: \`lab teardown ${plan.lab}\`.`);
+    return environmentError(`Lab ${plan.lab} is already up.`, `Check it with \`lab verify ${plan.lab}\`, or remove it first: \`lab teardown ${plan.lab}\`.`);
   }
   const foreign = all.filter((o) => o.labels[LABEL.lab] !== plan.lab).map((o) => `${o.kind} ${o.name}${o.labels[LABEL.lab] ? ` (lab ${o.labels[LABEL.lab]})` : ''}`);
-  throw environmentError(
+  return environmentError(
     `Names this lab needs are taken: ${foreign.join(', ')}.`,
     'lab never removes what it did not make. Remove or rename those yourself (`docker rm -f NAME`, `docker network rm NAME`), or tear down the other lab (`lab teardown NAME`).',
   );
@@ -80,7 +91,7 @@ async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<Ste
  * and throws a LabError that names the node, the command, its exit code and stderr.
  */
 export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListener, opts: { keepOnFailure?: boolean } = {}): Promise<void> {
-  await preflight(plan, runtime);
+  await preflight(plan, runtime, listener);
   try {
     await executeSteps(plan, runtime, listener);
   } catch (err) {

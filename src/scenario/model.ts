@@ -84,6 +84,8 @@ export interface ScenarioOverrides {
   init?: InitMode | undefined;
   privilege?: PrivilegeProfile | undefined;
   image?: string | undefined;
+  /** Let lab containers reach outside networks (e.g. to install packages by hand). */
+  egress?: boolean | undefined;
 }
 
 /** Command-line overrides apply to every node, whatever the file says. */
@@ -91,6 +93,7 @@ export function applyOverrides(scenario: Scenario, overrides: ScenarioOverrides)
   const pick = <T>(override: T | undefined, own: T | undefined) => (override !== undefined ? override : own);
   return {
     ...scenario,
+    networks: overrides.egress ? scenario.networks.map((n) => ({ ...n, internal: false })) : scenario.networks,
     nodes: scenario.nodes.map((n) => ({
       ...n,
       init: pick(overrides.init, n.init),

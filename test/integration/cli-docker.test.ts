@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/lab/labels.js';
 import { DockerRuntime } from '../../src/runtime/docker.js';
 import { lab } from '../helpers/cli.js';
-import { ensureHostImage } from '../helpers/image.js';
+import { ensureHostImage, rootfsTar } from '../helpers/image.js';
 
 // The built CLI against the host's real dockerd. This kernel has no IPVS and refuses --privileged,
 // so these are the failure paths a student meets on such a machine, each with its fix.
@@ -21,6 +21,19 @@ beforeAll(async () => {
   await ensureHostImage(runtime);
   await lab(['teardown', 'rr-basic']);
 }, 300_000);
+
+describe('lab images', () => {
+  it('`lab images import TAR --tag` makes an image from the Debian-packages tarball', async () => {
+    const tag = 'lvs-lab/import-test:cli';
+    const r = await lab(['images', 'import', await rootfsTar(), '--tag', tag], { timeoutMs: 180_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await runtime.imageExists(tag)).toBe(true);
+    await runtime.docker.getImage(tag).remove();
+    const missing = await lab(['images', 'import', '/nonexistent.tar']);
+    expect(missing.exitCode).toBe(3);
+    expect(missing.stderr).toContain('lab images build --offline');
+  }, 200_000);
+});
 
 describe('lab up rr-basic on an engine without IPVS', () => {
   it('refused --privileged: exit 3, the fix, nothing left behind', async () => {
