@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { captureCommand } from './capture.js';
+import { doctorCommand } from './doctor.js';
 import { execCommand } from './exec.js';
 import { handleError } from './handle-error.js';
 import { imagesCommand } from './images.js';
@@ -18,7 +19,7 @@ const program = new Command('lab')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', '\nExit codes: 0 ok, 1 a check or step failed, 2 usage or input error, 3 environment missing (Docker, IPVS, image).');
 
-for (const command of [listCommand, upCommand, verifyCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, imagesCommand]) {
+for (const command of [listCommand, upCommand, verifyCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, imagesCommand, doctorCommand]) {
   program.addCommand(command);
 }
 // Subcommands throw instead of exiting, so every error goes through handleError.

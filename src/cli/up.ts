@@ -25,6 +25,7 @@ const upOptions = z.object({
   privilege: z.enum(PRIVILEGE_PROFILES).optional(),
   image: z.string().min(1).optional(),
   egress: z.boolean().default(false),
+  doctor: z.boolean().default(true),
 });
 
 export const upCommand = new Command('up')
@@ -39,6 +40,7 @@ export const upCommand = new Command('up')
   .option('--init <mode>', `override every node's init: ${INIT_MODES.join(' | ')}`)
   .option('--privilege <profile>', `override every node's privileges: ${PRIVILEGE_PROFILES.join(' | ')}`)
   .option('--image <name>', 'override every node\'s image')
+  .option('--no-doctor', 'skip the environment checks `up` runs first (they are `lab doctor`\'s)')
   .option('--egress', 'let the lab\'s networks route out (default: internal, no way out), e.g. to install packages by hand')
   .action(async (ref: string, raw) => {
     const opts = parseOptions(upOptions, raw);
@@ -53,7 +55,7 @@ export const upCommand = new Command('up')
     const progress = createProgress(opts);
     const started = performance.now();
     try {
-      await up(plan, runtime, progress, { keepOnFailure: opts.keepOnFailure });
+      await up(plan, runtime, progress, { keepOnFailure: opts.keepOnFailure, skipDoctor: !opts.doctor });
       progress.finish(true);
     } catch (err) {
       progress.finish(false);

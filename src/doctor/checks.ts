@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
 import { DEBIAN_IMAGE } from '../lab/images.js';
 import { LABEL } from '../lab/labels.js';
-import { requiredModules } from '../lab/up.js';
+import { requiredModules } from '../lvs/modules.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import { errorMessage, type DockerRuntime } from '../runtime/docker.js';
 import { canonicalCidr, cidrsOverlap, intToIp, isIpv4, parseCidr, type Cidr } from '../scenario/ipv4.js';
@@ -14,7 +14,8 @@ import type { Scenario } from '../scenario/schema.js';
 
 /**
  * `lab doctor`: everything a lab needs from its environment, checked before anything is made, each with
- * the fix. `lab up` runs the same checks and stops on the first table of failures instead of half-way.
+ * the fix. `lab up` runs the same checks first (doctorFailure) and stops with their message instead of
+ * failing half-way.
  */
 
 export type CheckId = 'docker' | 'image' | 'cgroup' | 'ipvs' | 'privileged' | 'subnet' | 'vip' | 'names';
@@ -109,12 +110,24 @@ export function imageCheck(scenario: Scenario, present: Record<string, boolean>)
   const images = scenarioImages(scenario);
   const missing = images.filter((i) => !present[i]);
   if (missing.length === 0) return check('image', 'pass', `${list(images)} present`);
-  const fixes = missing.map((i) =>
-    i === DEBIAN_IMAGE
-      ? 'build it from Debian packages, no registry needed: `lab images build --offline`'
-      : `build ${i} where a registry is reachable (\`docker build -t ${i} images/${/centos/i.test(i) ? 'centos7' : 'debian'}\`, see images/README.md), or \`lab images import TAR --tag ${i}\``,
+  const others = missing.filter((i) => i !== DEBIAN_IMAGE);
+  const what = `Image${missing.length > 1 ? 's' : ''} ${list(missing)} not in this Docker engine`;
+  if (others.length === 0) {
+    // `lab up` builds the default image from Debian packages itself: missing is not a failure.
+    return check(
+      'image',
+      'warn',
+      `${what}; the IPVS and privileged probes need it`,
+      '`lab up` builds it from Debian packages itself (once); to build it now, no registry needed: `lab images build --offline`, then run `lab doctor` again.',
+    );
+  }
+  const fixes = others.map((i) =>
+    /centos/i.test(i)
+      ? `build ${i} where a registry is reachable (\`docker build -t ${i} images/centos7\`, see images/README.md)`
+      : `pull or build ${i} where a registry is reachable, or import a root filesystem: \`lab images import TAR --tag ${i}\``,
   );
-  return check('image', 'fail', `Image${missing.length > 1 ? 's' : ''} ${list(missing)} not in this Docker engine`, `${fixes.join('; ')}.`);
+  if (missing.includes(DEBIAN_IMAGE)) fixes.push(`${DEBIAN_IMAGE}: \`lab images build --offline\` (or let \`lab up\` build it)`);
+  return check('image', 'fail', what, `${fixes.join('; ')}.`);
 }
 
 /** `docker info` says cgroup version 1 or 2; systemd 219 (CentOS 7) only boots on v1. */
@@ -467,6 +480,12 @@ function localHostFacts(env: NodeJS.ProcessEnv): { routes: HostRoute[] | undefin
   return { routes, addresses };
 }
 
+/** The same promise, with its rejection marked as handled (whoever awaits it still gets the error). */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 const guarded = async (id: CheckId, fn: () => Promise<DoctorCheck>): Promise<DoctorCheck> => {
   try {
     return await fn();
@@ -487,24 +506,30 @@ export async function runDoctor(runtime: DockerRuntime | undefined, scenario: Sc
   const probeImage = imageOf(scenario, director(scenario));
   const images = scenarioImages(scenario);
 
-  const versionP = runtime.version();
-  const infoP = runtime.docker.info() as Promise<{ CgroupVersion?: string; CgroupDriver?: string }>;
-  const presentP = Promise.all(images.map(async (i) => [i, await runtime.imageExists(i)] as const)).then((e) => Object.fromEntries(e));
-  const networksP = runtime.docker.listNetworks().then((list) =>
-    list.map((n): EngineNetwork => ({ name: n.Name, subnets: (n.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])), labels: n.Labels ?? {} })),
+  // The engine queries start at once and are shared by the rows; a failure shows in each row that awaits it
+  // (`guarded`), so mark them handled now: none may become an unhandled rejection while another is awaited.
+  const versionP = handled(runtime.version());
+  const infoP = handled(runtime.docker.info() as Promise<{ CgroupVersion?: string; CgroupDriver?: string }>);
+  const presentP = handled(Promise.all(images.map(async (i) => [i, await runtime.imageExists(i)] as const)).then((e) => Object.fromEntries(e)));
+  const networksP = handled(
+    runtime.docker.listNetworks().then((list) =>
+      list.map((n): EngineNetwork => ({ name: n.Name, subnets: (n.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])), labels: n.Labels ?? {} })),
+    ),
   );
   // Probe containers have no network and names of their own: they never clash, so no need to leave them out.
-  const containersP = runtime.docker.listContainers({ all: true }).then((list) =>
-    list.map((c): EngineContainer => ({
-      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
-      labels: c.Labels ?? {},
-      addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).flatMap(([n, ep]) => (ep.IPAddress ? [[n, ep.IPAddress]] : []))),
-    })),
+  const containersP = handled(
+    runtime.docker.listContainers({ all: true }).then((list) =>
+      list.map((c): EngineContainer => ({
+        name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+        labels: c.Labels ?? {},
+        addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).flatMap(([n, ep]) => (ep.IPAddress ? [[n, ep.IPAddress]] : []))),
+      })),
+    ),
   );
   // The probes need the director's image; without it they are skipped (the image row says why).
   const probeImagePresent = presentP.then((p) => p[probeImage] === true).catch(() => false);
   const probe = async (cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> =>
-    (await probeImagePresent) ? runProbe(runtime, probeImage, cmd, hostConfig) : { kind: 'skipped', reason: `image ${probeImage} is missing` };
+    (await probeImagePresent) ? runProbe(runtime, probeImage, cmd, hostConfig) : { kind: 'skipped', reason: `image ${probeImage} is missing (see the image row)` };
   await removeStaleProbes(runtime).catch(() => undefined);
 
   const host = opts.hostRoutes !== undefined ? { routes: opts.hostRoutes, addresses: undefined } : localHostFacts(env);

@@ -2,7 +2,8 @@ import { environmentError, ExitCode, LabError } from '../errors.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import type { Plan, Step } from '../plan/types.js';
 import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
-import { forwardingOf, realServers } from '../scenario/model.js';
+import { requiredModules } from '../lvs/modules.js';
+import { doctorFailure, runDoctor } from '../doctor/checks.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StepOutcome, UpListener } from './events.js';
 import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from './images.js';
@@ -11,12 +12,6 @@ import { teardown } from './teardown.js';
 
 const SYSTEMD_BOOT_TIMEOUT_MS = 120_000;
 const EXEC_TIMEOUT_MS = 120_000;
-
-/** Kernel modules a scenario needs on the host: IPVS, its scheduler, and ipip for tunneling. */
-export function requiredModules(scenario: Scenario): string[] {
-  const tun = realServers(scenario).some((rs) => forwardingOf(scenario, rs) === 'tun');
-  return ['ip_vs', `ip_vs_${scenario.service.scheduler}`, ...(tun ? ['ipip'] : [])];
-}
 
 function noIpvsError(scenario: Scenario, output: string): LabError {
   const modules = requiredModules(scenario);
@@ -90,8 +85,14 @@ async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<Ste
  * Runs a plan against Docker, step by step. On failure it removes what it made (unless told to keep it)
  * and throws a LabError that names the node, the command, its exit code and stderr.
  */
-export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListener, opts: { keepOnFailure?: boolean } = {}): Promise<void> {
+export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListener, opts: { keepOnFailure?: boolean; skipDoctor?: boolean } = {}): Promise<void> {
   await preflight(plan, runtime, listener);
+  // The checks of `lab doctor`, before anything is made: stop with the fix rather than half-way.
+  if (!opts.skipDoctor) {
+    listener.note('Checking the environment (the checks of `lab doctor`)...');
+    const failure = doctorFailure(await runDoctor(runtime, plan.scenario), { failOnWarn: ['names'] });
+    if (failure) throw failure;
+  }
   try {
     await executeSteps(plan, runtime, listener);
   } catch (err) {

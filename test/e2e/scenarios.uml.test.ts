@@ -68,6 +68,7 @@ beforeAll(async () => {
       lab('rs-started-verify', 'verify', 'rr-basic', '--json'),
       lab('teardown', 'teardown', 'rr-basic'),
       lab('teardown-again', 'teardown', 'rr-basic'),
+      lab('doctor', 'doctor', 'rr-basic', '--json'),
       { ...lab('arp-problem-up', 'up', 'arp-problem', '--no-verify'), timeoutSeconds: 600 },
       lab('arp-problem-verify', 'verify', 'arp-problem', '--json', '--junit', join(out, 'arp-problem.junit.xml')),
       lab('arp-problem-verify-human', 'verify', 'arp-problem'),
@@ -87,6 +88,16 @@ beforeAll(async () => {
 }, 1_800_000);
 
 describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
+  it('`lab doctor` on the IPVS kernel: every check passes', () => {
+    const d = result('doctor');
+    expect(d.exitCode, d.stdout + d.stderr).toBe(0);
+    const report = JSON.parse(d.stdout);
+    expect(report.checks.map((c: { id: string; status: string }) => [c.id, c.status])).toEqual(
+      ['docker', 'image', 'cgroup', 'ipvs', 'privileged', 'subnet', 'vip', 'names'].map((id) => [id, 'pass']),
+    );
+    expect(result('up').stderr).toContain('Checking the environment');
+  });
+
   it('`lab up` makes the missing lab image itself, from the Debian-packages tarball', () => {
     expect(result('up').stderr).toContain(`Image ${DEBIAN_IMAGE} is missing: building it from Debian packages`);
     expect(result('up').stderr).toContain(`Image ${DEBIAN_IMAGE} imported.`);

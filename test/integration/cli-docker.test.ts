@@ -36,16 +36,26 @@ describe('lab images', () => {
 });
 
 describe('lab up rr-basic on an engine without IPVS', () => {
-  it('refused --privileged: exit 3, the fix, nothing left behind', async () => {
+  it('`up` runs the doctor checks first: IPVS missing and privileged refused, each with its fix, nothing made', async () => {
     const r = await lab(['up', 'rr-basic']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('Checking the environment');
+    expect(r.stderr).toContain('modprobe ip_vs ip_vs_rr');
+    expect(r.stderr).toContain('--privilege capabilities');
+    expect(r.stderr).not.toContain('$ docker network create');
+    expect(await labelled()).toEqual({ containers: [], networks: [] });
+  }, 120_000);
+
+  it('with the checks skipped, refused --privileged is caught at the first container: exit 3, the fix, nothing left', async () => {
+    const r = await lab(['up', 'rr-basic', '--no-doctor']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain('refuses privileged containers');
     expect(r.stderr).toContain('fix: Run with `--privilege capabilities`');
     expect(await labelled()).toEqual({ containers: [], networks: [] });
   }, 120_000);
 
-  it('a director whose kernel lacks IPVS: exit 3 with the modprobe fix, after systemd booted, nothing left behind', async () => {
-    const r = await lab(['up', 'rr-basic', '--privilege', 'capabilities']);
+  it('with the checks skipped, a director whose kernel lacks IPVS: exit 3 with the modprobe fix, after systemd booted, nothing left', async () => {
+    const r = await lab(['up', 'rr-basic', '--privilege', 'capabilities', '--no-doctor']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain('[lvs] $ ipvsadm -Ln');
     expect(r.stderr).toContain('error: The kernel under Docker has no IPVS');
@@ -62,7 +72,7 @@ describe('lab up rr-basic on an engine without IPVS', () => {
   }, 120_000);
 
   it('--keep-on-failure keeps the lab: status, exec with exit code passed through, teardown twice', async () => {
-    const up = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none', '--keep-on-failure']);
+    const up = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none', '--keep-on-failure', '--no-doctor']);
     expect(up.exitCode).toBe(3);
     const status = await lab(['status', '--json']);
     const labs = JSON.parse(status.stdout);
@@ -88,7 +98,7 @@ describe('lab up rr-basic on an engine without IPVS', () => {
     expect(readFileSync(pcap).length).toBeGreaterThan(24 + 2 * 16);
     expect(printed.stdout).toMatch(/172\.20\.1\.50 > 172\.20\.1\.10: ICMP echo request/);
     // Another `up` of the same lab is refused, not half-made.
-    const again = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none']);
+    const again = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none', '--no-doctor']);
     expect(again.exitCode).toBe(3);
     expect(again.stderr).toContain('Lab rr-basic is already up');
     const down = await lab(['teardown', 'rr-basic']);

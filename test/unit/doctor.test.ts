@@ -89,9 +89,12 @@ describe('doctor checks (pure)', () => {
     expect(compareVersions('1.100', '1.41')).toBe(1);
   });
 
-  it('images: a missing Debian image gets `lab images build --offline`', () => {
-    expect(imageCheck(rr(), {})).toMatchObject({ status: 'fail', fix: expect.stringContaining('`lab images build --offline`') });
-    expect(imageCheck(applyOverrides(rr(), { image: 'lvs-lab/centos7' }), {}).fix).toContain('images/centos7');
+  it('images: the default one missing warns (`lab up` builds it) with `lab images build --offline`; any other fails', () => {
+    expect(imageCheck(rr(), {})).toMatchObject({ status: 'warn', fix: expect.stringContaining('`lab images build --offline`') });
+    const centos = imageCheck(applyOverrides(rr(), { image: 'lvs-lab/centos7' }), {});
+    expect(centos).toMatchObject({ status: 'fail', detail: 'Image lvs-lab/centos7 not in this Docker engine' });
+    expect(centos.fix).toContain('images/centos7');
+    expect(imageCheck(rr(), { 'lvs-lab/debian:bookworm': true })).toMatchObject({ status: 'pass', fix: null });
   });
 
   it('subnets: another network overlapping fails by name; this lab\'s own does not; a host route warns', () => {
