@@ -5,14 +5,16 @@ import { doctorJson, formatDoctorReport } from '../doctor/report.js';
 import { ExitCode, LabError } from '../errors.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { applyOverrides } from '../scenario/model.js';
+import { resolveOnEngine } from '../lab/engine-facts.js';
+import { ASSUMED_FACTS, resolveAuto } from '../scenario/auto.js';
 import { loadScenario } from '../scenario/load.js';
-import { INIT_MODES, PRIVILEGE_PROFILES } from '../scenario/schema.js';
+import { INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
 import { parseOptions } from './options.js';
 
 const doctorOptions = z.object({
   json: z.boolean().default(false),
-  init: z.enum(INIT_MODES).optional(),
-  privilege: z.enum(PRIVILEGE_PROFILES).optional(),
+  init: z.enum(INIT_SETTINGS).optional(),
+  privilege: z.enum(PRIVILEGE_SETTINGS).optional(),
   image: z.string().min(1).optional(),
 });
 
@@ -20,14 +22,14 @@ export const doctorCommand = new Command('doctor')
   .description('check that this machine can run a scenario (Docker, image, cgroup, IPVS, privileges, subnets, VIP, names), each with its fix')
   .argument('[scenario]', 'a built-in scenario (`lab list`) or a scenario file', 'rr-basic')
   .option('--json', 'one JSON document on stdout: { ok, checks: [{ id, title, status, detail, fix }] }')
-  .option('--init <mode>', `check as if \`lab up --init\`: ${INIT_MODES.join(' | ')}`)
-  .option('--privilege <profile>', `check as if \`lab up --privilege\`: ${PRIVILEGE_PROFILES.join(' | ')}`)
+  .option('--init <mode>', `check as if \`lab up --init\`: ${INIT_SETTINGS.join(' | ')}`)
+  .option('--privilege <profile>', `check as if \`lab up --privilege\`: ${PRIVILEGE_SETTINGS.join(' | ')}`)
   .option('--image <name>', 'check as if `lab up --image`')
   .addHelpText('after', '\nExit 0 when no check fails (warnings allowed), 3 when one does (environment missing).')
   .action(async (ref: string, raw) => {
     const opts = parseOptions(doctorOptions, raw);
     const { scenario: fromFile } = loadScenario(ref);
-    const scenario = applyOverrides(fromFile, opts);
+    let scenario = applyOverrides(fromFile, opts);
     const started = performance.now();
 
     let runtime: DockerRuntime | undefined;
@@ -48,6 +50,10 @@ export const doctorCommand = new Command('doctor')
     process.once('SIGTERM', onSignal);
     let checks;
     try {
+      // `auto` is checked as `lab up` would decide it on this engine (as the tutorial's choice without one).
+      const resolved = runtime ? await resolveOnEngine(runtime, scenario) : resolveAuto(scenario, ASSUMED_FACTS);
+      scenario = resolved.scenario;
+      resolved.notes.forEach((n) => process.stderr.write(`note: ${n}\n`));
       checks = await runDoctor(runtime, scenario, connectError);
     } finally {
       process.off('SIGINT', onSignal);

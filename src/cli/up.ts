@@ -7,8 +7,10 @@ import { buildPlan } from '../plan/build.js';
 import { formatPlan, planToJson } from '../plan/format.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { applyOverrides } from '../scenario/model.js';
+import { resolveOnEngine } from '../lab/engine-facts.js';
+import { ASSUMED_FACTS, hasAuto, resolveAuto } from '../scenario/auto.js';
 import { loadScenario } from '../scenario/load.js';
-import { INIT_MODES, PRIVILEGE_PROFILES } from '../scenario/schema.js';
+import { INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
 import { verifyLab } from '../verify/run.js';
 import { formatVerifyReport } from '../verify/report.js';
 import { parseOptions, requestCount } from './options.js';
@@ -21,8 +23,8 @@ const upOptions = z.object({
   verify: z.boolean().default(true),
   requests: requestCount.optional(),
   keepOnFailure: z.boolean().default(false),
-  init: z.enum(INIT_MODES).optional(),
-  privilege: z.enum(PRIVILEGE_PROFILES).optional(),
+  init: z.enum(INIT_SETTINGS).optional(),
+  privilege: z.enum(PRIVILEGE_SETTINGS).optional(),
   image: z.string().min(1).optional(),
   egress: z.boolean().default(false),
   doctor: z.boolean().default(true),
@@ -37,22 +39,28 @@ export const upCommand = new Command('up')
   .option('--no-verify', 'skip the verification at the end')
   .option('--requests <n>', 'requests per client the verification sends (default: two rounds of the scheduler)')
   .option('--keep-on-failure', 'leave the containers in place when a step fails, to look around')
-  .option('--init <mode>', `override every node's init: ${INIT_MODES.join(' | ')}`)
-  .option('--privilege <profile>', `override every node's privileges: ${PRIVILEGE_PROFILES.join(' | ')}`)
+  .option('--init <mode>', `override every node's init: ${INIT_SETTINGS.join(' | ')}`)
+  .option('--privilege <profile>', `override every node's privileges: ${PRIVILEGE_SETTINGS.join(' | ')}`)
   .option('--image <name>', 'override every node\'s image')
   .option('--no-doctor', 'skip the environment checks `up` runs first (they are `lab doctor`\'s)')
   .option('--egress', 'let the lab\'s networks route out (default: internal, no way out), e.g. to install packages by hand')
   .action(async (ref: string, raw) => {
     const opts = parseOptions(upOptions, raw);
     const { scenario: fromFile, source } = loadScenario(ref);
-    const scenario = applyOverrides(fromFile, opts);
-    const plan = buildPlan(scenario, source);
+    const requested = applyOverrides(fromFile, opts);
     if (opts.dryRun) {
-      process.stdout.write(opts.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : `${formatPlan(plan)}\n`);
+      // No engine to ask: `auto` is shown as the tutorial's choice, and said so.
+      const { scenario: assumed } = resolveAuto(requested, ASSUMED_FACTS);
+      const plan = buildPlan(assumed, source);
+      const note = hasAuto(requested) ? '\n(auto settings shown as privileged + systemd; `lab up` decides them on the engine.)' : '';
+      process.stdout.write(opts.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : `${formatPlan(plan)}${note}\n`);
       return;
     }
     const runtime = await DockerRuntime.connect();
     const progress = createProgress(opts);
+    const { scenario, notes } = await resolveOnEngine(runtime, requested);
+    notes.forEach((n) => progress.note(`warning: ${n}`));
+    const plan = buildPlan(scenario, source);
     const started = performance.now();
     try {
       await up(plan, runtime, progress, { keepOnFailure: opts.keepOnFailure, skipDoctor: !opts.doctor });

@@ -7,7 +7,7 @@ import { DEBIAN_IMAGE } from '../lab/images.js';
 import { LABEL } from '../lab/labels.js';
 import { requiredModules } from '../lvs/modules.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
-import { errorMessage, type DockerRuntime } from '../runtime/docker.js';
+import { errorMessage, profileHostConfig, type DockerRuntime } from '../runtime/docker.js';
 import { canonicalCidr, cidrsOverlap, intToIp, isIpv4, parseCidr, type Cidr } from '../scenario/ipv4.js';
 import { director, imageOf, initOf, privilegeOf, vipInterface } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -433,6 +433,12 @@ async function probeOnce(runtime: DockerRuntime, name: string, image: string, cm
     // By name, with force: even a create whose answer was lost, or a probe still running, leaves nothing.
     await runtime.removeContainer(name).catch(() => undefined);
   }
+}
+
+/** Does the engine start a container with this privilege profile? (For `auto`.) */
+export async function profileAccepted(runtime: DockerRuntime, image: string, profile: 'privileged' | 'capabilities'): Promise<boolean> {
+  const r = await runProbe(runtime, image, ['true'], profileHostConfig(profile));
+  return r.kind === 'exited' && r.exitCode === 0;
 }
 
 /** `ipvsadm -Ln`, then the scenario's own service with its scheduler (loads ip_vs_<sched>), in a private netns. */

@@ -37,8 +37,8 @@ export interface LabelFilter {
 const labelFilter = (f: LabelFilter) => JSON.stringify({ label: [f.value === undefined ? f.key : `${f.key}=${f.value}`] });
 
 /** HostConfig for each privilege profile; `capabilities` is what works where --privileged is refused. */
-function profileHostConfig(spec: ContainerSpec): Docker.HostConfig {
-  switch (spec.privilege) {
+export function profileHostConfig(profile: ContainerSpec['privilege']): Docker.HostConfig {
+  switch (profile) {
     case 'privileged':
       return { Privileged: true };
     case 'capabilities':
@@ -128,7 +128,7 @@ export class DockerRuntime {
       // systemd ignores SIGTERM as PID 1; SIGRTMIN+3 is its "halt" and stops it in a fraction of a second.
       StopSignal: systemd ? 'SIGRTMIN+3' : 'SIGTERM',
       HostConfig: {
-        ...profileHostConfig(spec),
+        ...profileHostConfig(spec.privilege),
         NetworkMode: first!.network,
         Init: !systemd,
         // systemd needs a cgroup tree of its own to boot as PID 1.

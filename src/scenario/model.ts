@@ -4,7 +4,9 @@ import type {
   DirectorNode,
   Forwarding,
   InitMode,
+  InitSetting,
   PrivilegeProfile,
+  PrivilegeSetting,
   RealServerNode,
   Scenario,
   ScenarioNode,
@@ -52,12 +54,26 @@ export function serverPort(scenario: Scenario, rs: RealServerNode): number {
   return rs.port ?? scenario.service.port;
 }
 
-export function initOf(scenario: Scenario, node: ScenarioNode): InitMode {
+export function initSettingOf(scenario: Scenario, node: ScenarioNode): InitSetting {
   return node.init ?? scenario.defaults.init;
 }
 
-export function privilegeOf(scenario: Scenario, node: ScenarioNode): PrivilegeProfile {
+export function privilegeSettingOf(scenario: Scenario, node: ScenarioNode): PrivilegeSetting {
   return node.privilege ?? scenario.defaults.privilege;
+}
+
+/** The node's init; `auto` must have been decided on the engine first (resolveAuto). */
+export function initOf(scenario: Scenario, node: ScenarioNode): InitMode {
+  const init = initSettingOf(scenario, node);
+  if (init === 'auto') throw new Error(`init of ${node.name} is still "auto": resolve it on the engine first`);
+  return init;
+}
+
+/** The node's privilege profile; `auto` must have been decided on the engine first (resolveAuto). */
+export function privilegeOf(scenario: Scenario, node: ScenarioNode): PrivilegeProfile {
+  const privilege = privilegeSettingOf(scenario, node);
+  if (privilege === 'auto') throw new Error(`privilege of ${node.name} is still "auto": resolve it on the engine first`);
+  return privilege;
 }
 
 export function imageOf(scenario: Scenario, node: ScenarioNode): string {
@@ -81,8 +97,8 @@ export function findNode(scenario: Scenario, name: string): ScenarioNode | undef
 }
 
 export interface ScenarioOverrides {
-  init?: InitMode | undefined;
-  privilege?: PrivilegeProfile | undefined;
+  init?: InitSetting | undefined;
+  privilege?: PrivilegeSetting | undefined;
   image?: string | undefined;
   /** Let lab containers reach outside networks (e.g. to install packages by hand). */
   egress?: boolean | undefined;

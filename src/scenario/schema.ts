@@ -6,6 +6,9 @@ export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh'
 export const FORWARDING = ['dr', 'nat', 'tun'] as const;
 export const INIT_MODES = ['systemd', 'none'] as const;
 export const PRIVILEGE_PROFILES = ['privileged', 'capabilities', 'minimal'] as const;
+/** What a file or an option may say: a concrete value, or `auto` (decided on the engine, see auto.ts). */
+export const INIT_SETTINGS = [...INIT_MODES, 'auto'] as const;
+export const PRIVILEGE_SETTINGS = [...PRIVILEGE_PROFILES, 'auto'] as const;
 
 const ipv4 = z.string().refine(isIpv4, { message: 'not an IPv4 address' });
 const cidr = z.string().refine((s) => parseCidr(s) !== undefined, { message: 'not a subnet like 172.20.0.0/16 (prefix 8-30)' });
@@ -33,8 +36,8 @@ const nodeCommon = {
   /** Address per network, for nodes on several networks (NAT: client side and server side). */
   addresses: z.record(z.string(), ipv4).optional(),
   image: z.string().min(1).optional(),
-  init: z.enum(INIT_MODES).optional(),
-  privilege: z.enum(PRIVILEGE_PROFILES).optional(),
+  init: z.enum(INIT_SETTINGS).optional(),
+  privilege: z.enum(PRIVILEGE_SETTINGS).optional(),
   routes: z.array(route).default([]),
 };
 
@@ -75,8 +78,8 @@ export const scenarioSchema = z
     defaults: z
       .strictObject({
         image: z.string().min(1).default('lvs-lab/debian:bookworm'),
-        init: z.enum(INIT_MODES).default('systemd'),
-        privilege: z.enum(PRIVILEGE_PROFILES).default('privileged'),
+        init: z.enum(INIT_SETTINGS).default('systemd'),
+        privilege: z.enum(PRIVILEGE_SETTINGS).default('privileged'),
       })
       .prefault({}),
     networks: z.array(network).min(1),
@@ -201,6 +204,8 @@ export type ClientNode = Extract<ScenarioNode, { role: 'client' }>;
 export type Forwarding = (typeof FORWARDING)[number];
 export type InitMode = (typeof INIT_MODES)[number];
 export type PrivilegeProfile = (typeof PRIVILEGE_PROFILES)[number];
+export type InitSetting = (typeof INIT_SETTINGS)[number];
+export type PrivilegeSetting = (typeof PRIVILEGE_SETTINGS)[number];
 export type Scheduler = (typeof SCHEDULERS)[number];
 
 function nodeNetworkNames(n: { address?: string | undefined; addresses?: Record<string, string> | undefined }, nets: Array<{ name: string }>): string[] {
