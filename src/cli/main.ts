@@ -12,6 +12,7 @@ import { statusCommand } from './status.js';
 import { teardownCommand } from './teardown.js';
 import { upCommand } from './up.js';
 import { verifyCommand } from './verify.js';
+import { webCommand } from './web.js';
 
 const program = new Command('lab')
   .description('The classic LVS tutorials as a lab: `lab up rr-basic` builds it in Docker and proves the balancing.')
@@ -19,7 +20,7 @@ const program = new Command('lab')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', '\nExit codes: 0 ok, 1 a check or step failed, 2 usage or input error, 3 environment missing (Docker, IPVS, image).');
 
-for (const command of [listCommand, upCommand, verifyCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, imagesCommand, doctorCommand]) {
+for (const command of [listCommand, upCommand, verifyCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand]) {
   program.addCommand(command);
 }
 // Subcommands throw instead of exiting, so every error goes through handleError.

@@ -19,9 +19,9 @@ import type { ContainerSpec, Phase, Plan, Step } from './types.js';
 
 /** Where the page goes and how the web server starts: the contract every lab image keeps (images/README.md). */
 export const WEB_ROOT = '/var/www/html';
-const START_WEB: Record<'systemd' | 'none', string[]> = {
-  systemd: ['systemctl', 'start', 'httpd'],
-  none: ['apachectl', 'start'],
+export const WEB_CONTROL: Record<'start' | 'stop', Record<'systemd' | 'none', string[]>> = {
+  start: { systemd: ['systemctl', 'start', 'httpd'], none: ['apachectl', 'start'] },
+  stop: { systemd: ['systemctl', 'stop', 'httpd'], none: ['apachectl', 'stop'] },
 };
 
 const ARP_SYSCTLS = {
@@ -139,7 +139,7 @@ export function buildPlan(scenario: Scenario, source: string): Plan {
       exec('realServers', rs.name, listenOn(serverPort(scenario, rs)), 'NAT maps the VIP\'s port to another port on this server (seed 001): the web server listens there.');
     }
     const init = initOf(scenario, rs);
-    exec('realServers', rs.name, START_WEB[init],
+    exec('realServers', rs.name, WEB_CONTROL.start[init],
       init === 'systemd' ? 'Start httpd as the tutorial does; this needs /usr/sbin/init as PID 1.' : 'No systemd on this node: start the web server directly.');
   }
 
@@ -152,12 +152,23 @@ export function buildPlan(scenario: Scenario, source: string): Plan {
     (usesNat(scenario) ? '; send_redirects=0 so the director does not tell real servers to bypass it (NAT, seed 001).' : '.');
   if (canWriteSysctls(scenario, dir)) exec('director', dir.name, sysctlWrite(dirSysctls), dirWhy);
   else exec('director', dir.name, ['sysctl', ...Object.keys(dirSysctls)], `Set at create time (--sysctl): without privileges /proc/sys is read-only. ${dirWhy}`);
-  exec('director', dir.name, addService(service), `Define the virtual service ${vip}:${service.port} with scheduler ${service.scheduler}` +
-    (service.persistence ? `, persistent for ${service.persistence} s (one client sticks to one server)` : '') + '.');
-  for (const rs of realServers(scenario)) {
-    const method = forwardingOf(scenario, rs);
-    const address = nodeInterfaces(scenario, rs).map((i) => i.address)[0]!;
-    exec('director', dir.name, addRealServer(service, { address, port: serverPort(scenario, rs), forwarding: method, weight: rs.weight }), realServerWhy(rs, method));
+  if (scenario.service.manager === 'keepalived') {
+    const conf = keepalivedConf(scenario);
+    exec('director', dir.name, ['sh', '-c', `cat > /etc/keepalived/keepalived.conf <<'EOF'\n${conf}EOF`],
+      'keepalived owns the IPVS table: the virtual service and real servers as ipvsadm would add them, each with an HTTP health check.');
+    exec('director', dir.name, initOf(scenario, dir) === 'systemd' ? ['systemctl', 'start', 'keepalived'] : ['keepalived'],
+      'Start keepalived; it fills the table and keeps it in step with the health checks.');
+    const count = realServers(scenario).length;
+    exec('director', dir.name, ['sh', '-c', `for i in $(seq 60); do [ "$(ipvsadm -Ln | grep -c -- '->')" -ge ${count} ] && exec ipvsadm -Ln; sleep 0.5; done; ipvsadm -Ln; exit 1`],
+      `Wait until keepalived has put all ${count} real servers in the table.`);
+  } else {
+    exec('director', dir.name, addService(service), `Define the virtual service ${vip}:${service.port} with scheduler ${service.scheduler}` +
+      (service.persistence ? `, persistent for ${service.persistence} s (one client sticks to one server)` : '') + '.');
+    for (const rs of realServers(scenario)) {
+      const method = forwardingOf(scenario, rs);
+      const address = nodeInterfaces(scenario, rs).map((i) => i.address)[0]!;
+      exec('director', dir.name, addRealServer(service, { address, port: serverPort(scenario, rs), forwarding: method, weight: rs.weight }), realServerWhy(rs, method));
+    }
   }
 
   for (const client of scenario.nodes.filter((n) => n.role === 'client')) {
@@ -200,6 +211,43 @@ function networkWhy(scenario: Scenario, network: string): string {
 }
 
 const sysctlWrite = (values: Record<string, string>) => ['sysctl', '-w', ...Object.entries(values).map(([k, v]) => `${k}=${v}`)];
+
+/** keepalived.conf for the scenario's virtual service: the same table, plus an HTTP_GET check per real server. */
+export function keepalivedConf(scenario: Scenario): string {
+  const { vip, port, scheduler, persistence, protocol, checkInterval } = scenario.service;
+  const kind = { dr: 'DR', nat: 'NAT', tun: 'TUN' }[scenario.forwarding];
+  const servers = realServers(scenario).map((rs) => {
+    const address = nodeInterfaces(scenario, rs)[0]!.address;
+    return [
+      `    real_server ${address} ${serverPort(scenario, rs)} {`,
+      `        weight ${rs.weight}`,
+      '        HTTP_GET {',
+      '            url {',
+      '                path /',
+      '                status_code 200',
+      '            }',
+      '            connect_timeout 1',
+      '            retry 1',
+      '            delay_before_retry 1',
+      '        }',
+      '    }',
+    ].join('\n');
+  });
+  return [
+    'global_defs {',
+    '    router_id lvs_lab',
+    '}',
+    `virtual_server ${vip} ${port} {`,
+    `    delay_loop ${checkInterval}`,
+    `    lb_algo ${scheduler}`,
+    `    lb_kind ${kind}`,
+    `    protocol ${protocol.toUpperCase()}`,
+    ...(persistence ? [`    persistence_timeout ${persistence}`] : []),
+    ...servers,
+    '}',
+    '',
+  ].join('\n');
+}
 
 const ROUTE_WHY = 'A static route the scenario asks for.';
 

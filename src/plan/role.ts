@@ -1,8 +1,8 @@
 import { usageError } from '../errors.js';
 import { addRealServer, deleteRealServer } from '../lvs/ipvsadm.js';
-import { director, forwardingOf, nodeInterfaces, privilegeOf, serverPort } from '../scenario/model.js';
+import { director, forwardingOf, initOf, nodeInterfaces, privilegeOf, serverPort } from '../scenario/model.js';
 import type { RealServerNode, Scenario } from '../scenario/schema.js';
-import { virtualService } from './build.js';
+import { virtualService, WEB_CONTROL } from './build.js';
 import { displayCommand } from './shell.js';
 import type { Plan, Step } from './types.js';
 
@@ -12,11 +12,7 @@ import type { Plan, Step } from './types.js';
  * start puts the ARP settings and the VIP back before the director sends it traffic again.
  */
 export function realServerRolePlan(scenario: Scenario, node: string, action: 'start' | 'stop'): Plan {
-  const rs = scenario.nodes.find((n): n is RealServerNode => n.name === node && n.role === 'real-server');
-  if (!rs) {
-    const names = scenario.nodes.filter((n) => n.role === 'real-server').map((n) => n.name);
-    throw usageError(`${node} is not a real server of lab ${scenario.name}.`, `Real servers: ${names.join(', ')}.`);
-  }
+  const rs = realServerNamed(scenario, node);
   const method = forwardingOf(scenario, rs);
   const dir = director(scenario).name;
   const { vip } = scenario.service;
@@ -38,4 +34,28 @@ export function realServerRolePlan(scenario: Scenario, node: string, action: 'st
     exec('director', dir, addRealServer(virtualService(scenario), real), `Put ${rs.name} back into the virtual service.`);
   }
   return { lab: scenario.name, scenario, steps };
+}
+
+function realServerNamed(scenario: Scenario, node: string): RealServerNode {
+  const rs = scenario.nodes.find((n): n is RealServerNode => n.name === node && n.role === 'real-server');
+  if (!rs) {
+    const names = scenario.nodes.filter((n) => n.role === 'real-server').map((n) => n.name);
+    throw usageError(`${node} is not a real server of lab ${scenario.name}.`, `Real servers: ${names.join(', ')}.`);
+  }
+  return rs;
+}
+
+/** Stop or start a real server's web server: what a health check (keepalived) notices. */
+export function webServicePlan(scenario: Scenario, node: string, action: 'start' | 'stop'): Plan {
+  const rs = realServerNamed(scenario, node);
+  const argv = webControl(scenario, node, action);
+  const why = action === 'stop'
+    ? 'The web server goes down, as in an outage; a health check should take this server out of the table.'
+    : 'The web server comes back; the health check should put this server back in the table.';
+  return { lab: scenario.name, scenario, steps: [{ kind: 'exec', phase: 'realServers', node: rs.name, argv, command: displayCommand(argv), why }] };
+}
+
+/** `systemctl start|stop httpd`, or `apachectl start|stop` without systemd (the image contract). */
+export function webControl(scenario: Scenario, node: string, action: 'start' | 'stop'): string[] {
+  return WEB_CONTROL[action][initOf(scenario, realServerNamed(scenario, node))];
 }

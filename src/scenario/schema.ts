@@ -92,6 +92,13 @@ export const scenarioSchema = z
       persistence: z.number().int().min(1).optional(),
       /** The network the VIP lives on; defaults to the director's first. */
       network: z.string().optional(),
+      /**
+       * Who writes the IPVS table: `ipvsadm` by hand (the tutorials), or keepalived, which also health-checks
+       * each real server over HTTP and takes it out of the table while it fails.
+       */
+      manager: z.enum(['ipvsadm', 'keepalived']).default('ipvsadm'),
+      /** keepalived's HTTP_GET check: seconds between checks (delay_loop). */
+      checkInterval: z.number().int().min(1).max(60).default(2),
     }),
     /** Forwarding method for real servers that do not set their own. */
     forwarding: z.enum(FORWARDING).default('dr'),

@@ -1,7 +1,9 @@
 import type { RunningLab } from '../lab/find.js';
 import { LABEL } from '../lab/labels.js';
-import { LIST_CONNECTIONS, LIST_STATS } from '../lvs/ipvsadm.js';
-import { parseConnections, parseStats, type Connection, type ServiceStats } from '../lvs/parse.js';
+import { LIST, LIST_CONNECTIONS, LIST_STATS } from '../lvs/ipvsadm.js';
+import { parseConnections, parseList, parseStats, type Connection, type ServiceStats } from '../lvs/parse.js';
+import { webControl } from '../plan/role.js';
+import { checkFailover } from './failover.js';
 import { shServerFor } from '../lvs/sh-hash.js';
 import { sleep, type DockerRuntime } from '../runtime/docker.js';
 import { addressOn, clients, director, forwardingOf, nodeInterfaces, realServers, serverPort, vipInterface } from '../scenario/model.js';
@@ -125,7 +127,7 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
   }
   // With the ARP check failed, every later symptom follows from it: say so where the symptom is shown.
   const arpFailed = checks.some((c) => c.id === 'arp' && c.status === 'fail');
-  checks.push(arpFailed && probe.check.status === 'fail' ? { ...probe.check, diagnosis: 'Fix the ARP check first: clients that reach a real server directly are never scheduled.' } : probe.check);
+  for (const c of probe.checks) checks.push(arpFailed && c.status === 'fail' ? { ...c, diagnosis: 'Fix the ARP check first: clients that reach a real server directly are never scheduled.' } : c);
 
   return {
     schema: 'lvs-lab/verify@1',
@@ -134,7 +136,7 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
     port,
     scheduler: scenario.service.scheduler,
     forwarding: methods,
-    property: probe.check.title,
+    property: probe.checks.at(-1)!.title,
     client: client.name,
     requestCommand: probe.command,
     requests: probe.requests,
@@ -152,7 +154,8 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
 interface Probe {
   command: string;
   requests: RequestResult[];
-  check: CheckResult;
+  /** The scheduler's (and, for keepalived, the failover's) checks; the last one names the property. */
+  checks: CheckResult[];
 }
 
 /** Each scheduler promises something different; send the traffic that shows it. */
@@ -161,9 +164,10 @@ async function runSchedulingProbe(runtime: DockerRuntime, scenario: Scenario, co
   const [first] = clients(scenario);
   const { scheduler, persistence } = scenario.service;
 
+  if (scenario.service.manager === 'keepalived') return failoverProbe(runtime, scenario, count);
   if (persistence !== undefined) {
     const { command, results } = await sendRequests(runtime, scenario, first!.name, count);
-    return { command, requests: results, check: checkPersistence(persistence, results) };
+    return { command, requests: results, checks: [checkPersistence(persistence, results)] };
   }
   if (scheduler === 'sh') {
     const perClient = [];
@@ -174,19 +178,56 @@ async function runSchedulingProbe(runtime: DockerRuntime, scenario: Scenario, co
       const ip = addressOn(scenario, c, vipInterface(scenario).network)!;
       perClient.push({ client: c.name, expected: shServerFor(ip, servers), requests: sent.results });
     }
-    return { command, requests: perClient.flatMap((p) => p.requests), check: checkSourceHashing(perClient) };
+    return { command, requests: perClient.flatMap((p) => p.requests), checks: [checkSourceHashing(perClient)] };
   }
   if (scheduler === 'lc' || scheduler === 'wlc') {
     const held = await holdConnection(runtime, scenario, first!.name);
     try {
       const { command, results } = await sendRequests(runtime, scenario, first!.name, count);
-      return { command: `${held.command}; ${command}`, requests: results, check: checkLeastConnection(held.server, results) };
+      return { command: `${held.command}; ${command}`, requests: results, checks: [checkLeastConnection(held.server, results)] };
     } finally {
       await runtime.exec(first!.name, ['sh', '-c', `kill ${held.pid} 2>/dev/null; true`]);
     }
   }
   const { command, results } = await sendRequests(runtime, scenario, first!.name, count);
-  return { command, requests: results, check: checkScheduling(scheduler, servers, results) };
+  return { command, requests: results, checks: [checkScheduling(scheduler, servers, results)] };
+}
+
+/**
+ * keepalived's promise: stop the first real server's web server, time until the director drops it, send
+ * requests during the outage, start it again, time until it is back, send requests again.
+ */
+async function failoverProbe(runtime: DockerRuntime, scenario: Scenario, count: number): Promise<Probe> {
+  const servers = realServers(scenario).map((rs) => ({ name: rs.name, weight: rs.weight }));
+  const client = clients(scenario)[0]!.name;
+  const victim = realServers(scenario)[0]!;
+  const victimAddress = nodeInterfaces(scenario, victim)[0]!.address;
+  const dir = director(scenario).name;
+  const inTable = async () => parseList((await runtime.exec(dir, LIST)).stdout).some((s) => s.realServers.some((r) => r.address === victimAddress));
+  const waitFor = async (present: boolean): Promise<number | undefined> => {
+    const t0 = performance.now();
+    while (performance.now() - t0 < 60_000) {
+      if ((await inTable()) === present) return (performance.now() - t0) / 1000;
+      await sleep(250);
+    }
+    return undefined;
+  };
+  const control = (action: 'start' | 'stop') => runtime.exec(victim.name, webControl(scenario, victim.name, action));
+
+  const before = await sendRequests(runtime, scenario, client, count);
+  await control('stop');
+  const removedAfter = await waitFor(false);
+  const during = await sendRequests(runtime, scenario, client, count);
+  await control('start');
+  const restoredAfter = await waitFor(true);
+  const after = await sendRequests(runtime, scenario, client, count);
+  const baseline = checkScheduling(scenario.service.scheduler, servers, before.results);
+  const check = checkFailover({ server: victim.name, checkInterval: scenario.service.checkInterval, removedAfter, during: during.results, restoredAfter, after: after.results });
+  return {
+    command: `${before.command}; lab web stop ${victim.name}; (requests); lab web start ${victim.name}; (requests)`,
+    requests: [...before.results, ...during.results, ...after.results].map((r, index) => ({ ...r, index })),
+    checks: [baseline, check],
+  };
 }
 
 /**

@@ -20,7 +20,7 @@ const leftovers = (kind: 'containers' | 'networks') => ({
 });
 
 /** Every other built-in scenario, each by its own property, in the same boot. */
-const OTHER_SCENARIOS = ['wrr', 'nat', 'tun', 'sh', 'persistence', 'lc'];
+const OTHER_SCENARIOS = ['wrr', 'nat', 'tun', 'sh', 'persistence', 'lc', 'failover'];
 /** Deliberately wrong labs: what a student gets wrong, made by hand after `up`, then verified again. */
 const WRONG_VARIANTS: Record<string, Array<{ name: string; argv: string[] }>> = {
   wrr: [
@@ -306,6 +306,15 @@ describe('every built-in scenario, each proved by its own property (same boot)',
     const { exitCode, report } = reportOf('lc:verify');
     expect(statuses(report).scheduling, JSON.stringify(report.checks)).toBe('pass');
     expect(exitCode).toBe(0);
+  });
+
+  it('failover: keepalived drops rs1 while its web server is down, every connection goes to rs2, rs1 comes back', () => {
+    const { exitCode, report } = reportOf('failover:verify');
+    const failover = report.checks.find((c: { id: string }) => c.id === 'failover');
+    expect(failover.status, JSON.stringify(report.checks, null, 2)).toBe('pass');
+    expect(statuses(report).scheduling).toBe('pass');
+    expect(exitCode).toBe(0);
+    process.stdout.write(`[uml] failover: ${failover.summary}\n`);
   });
 
   it('prints each scenario\'s time and the total', () => {

@@ -118,3 +118,19 @@ describe('planner', () => {
     expect(planToJson(plan).steps).toHaveLength(plan.steps.length);
   });
 });
+
+describe('keepalived-managed scenario (failover)', () => {
+  it('writes keepalived.conf with an HTTP check per real server instead of ipvsadm -A/-a, then waits for the table', async () => {
+    const { keepalivedConf } = await import('../../src/plan/build.js');
+    const s = loadScenario('failover').scenario;
+    const conf = keepalivedConf(s);
+    expect(conf).toContain('virtual_server 172.25.0.100 80 {');
+    expect(conf).toContain('    delay_loop 2\n    lb_algo rr\n    lb_kind DR\n    protocol TCP');
+    expect(conf.match(/real_server 172\.25\.0\.1[01] 80 \{/g)).toHaveLength(2);
+    expect(conf).toContain('HTTP_GET {');
+    const cmds = commandsOf(buildPlan(s, 'builtin:failover').steps, 'lvs');
+    expect(cmds.some((c) => c.startsWith('ipvsadm -A'))).toBe(false);
+    expect(cmds).toContain('systemctl start keepalived');
+    expect(cmds.at(-1)).toMatch(/grep -c -- '->'.* -ge 2/);
+  });
+});

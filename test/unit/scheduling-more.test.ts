@@ -98,3 +98,16 @@ describe('NAT gateway check', () => {
     expect(bad.diagnosis).toMatch(/^rs2 does not use the director as gateway.*`lab exec rs2 -- ip route replace default via 172\.16\.100\.10`/);
   });
 });
+
+describe('failover check', () => {
+  it('passes when the server leaves the table, traffic avoids it, and it comes back; says the times', async () => {
+    const { checkFailover } = await import('../../src/verify/failover.js');
+    const base = { server: 'rs1', checkInterval: 2, removedAfter: 3.2, during: seq('client', 'rs2', 'rs2'), restoredAfter: 2.5, after: seq('client', 'rs1', 'rs2') };
+    const ok = checkFailover(base);
+    expect(ok.status).toBe('pass');
+    expect(ok.summary).toContain('removed 3.2 s after the stop, back 2.5 s after the start');
+    expect(checkFailover({ ...base, removedAfter: undefined }).diagnosis).toContain('keepalived is not checking it');
+    expect(checkFailover({ ...base, during: seq('client', 'rs1', null) }).status).toBe('fail');
+    expect(checkFailover({ ...base, restoredAfter: undefined }).status).toBe('fail');
+  });
+});
