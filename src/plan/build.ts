@@ -159,7 +159,7 @@ export function buildPlan(scenario: Scenario, source: string): Plan {
     exec('director', dir.name, initOf(scenario, dir) === 'systemd' ? ['systemctl', 'start', 'keepalived'] : ['keepalived'],
       'Start keepalived; it fills the table and keeps it in step with the health checks.');
     const count = realServers(scenario).length;
-    exec('director', dir.name, ['sh', '-c', `for i in $(seq 60); do [ "$(ipvsadm -Ln | grep -c -- '->')" -ge ${count} ] && exec ipvsadm -Ln; sleep 0.5; done; ipvsadm -Ln; exit 1`],
+    exec('director', dir.name, ['sh', '-c', `for i in $(seq 60); do [ "$(ipvsadm -Ln | grep -c -- '-> [0-9]')" -ge ${count} ] && exec ipvsadm -Ln; sleep 0.5; done; ipvsadm -Ln; exit 1`],
       `Wait until keepalived has put all ${count} real servers in the table.`);
   } else {
     exec('director', dir.name, addService(service), `Define the virtual service ${vip}:${service.port} with scheduler ${service.scheduler}` +

@@ -131,6 +131,6 @@ describe('keepalived-managed scenario (failover)', () => {
     const cmds = commandsOf(buildPlan(s, 'builtin:failover').steps, 'lvs');
     expect(cmds.some((c) => c.startsWith('ipvsadm -A'))).toBe(false);
     expect(cmds).toContain('systemctl start keepalived');
-    expect(cmds.at(-1)).toMatch(/grep -c -- '->'.* -ge 2/);
+    expect(cmds.at(-1)).toMatch(/grep -c -- '-> \[0-9\]'.* -ge 2/);
   });
 });
