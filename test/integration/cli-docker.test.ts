@@ -46,6 +46,18 @@ describe('lab up rr-basic on an engine without IPVS', () => {
     expect(await labelled()).toEqual({ containers: [], networks: [] });
   }, 120_000);
 
+  it('--privilege auto --init auto: picks capabilities (privileged is refused here) with a warning, keeps systemd', async () => {
+    const r = await lab(['up', 'rr-basic', '--privilege', 'auto', '--init', 'auto']);
+    expect(r.stderr).toContain('warning: privilege auto: this engine refuses --privileged; using the capabilities profile.');
+    // The doctor checks then stop it on the missing IPVS only: capabilities are accepted.
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('modprobe ip_vs ip_vs_rr');
+    expect(r.stderr).not.toContain('--privilege capabilities` (every');
+    const dry = await lab(['up', 'rr-basic', '--privilege', 'auto', '--dry-run']);
+    expect(dry.stdout).toContain('auto settings shown as privileged + systemd');
+    expect(await labelled()).toEqual({ containers: [], networks: [] });
+  }, 120_000);
+
   it('with the checks skipped, refused --privileged is caught at the first container: exit 3, the fix, nothing left', async () => {
     const r = await lab(['up', 'rr-basic', '--no-doctor']);
     expect(r.exitCode).toBe(3);
