@@ -1,24 +1,33 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { usageError } from '../errors.js';
-import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from '../lab/images.js';
+import { buildDebianRootfs, buildFromDockerfile, DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE, importRootfs } from '../lab/images.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { parseOptions } from './options.js';
 import { withSpinner } from './progress.js';
 
 const build = new Command('build')
-  .description('build the lab image; --offline builds the Debian one from Debian packages alone (no registry)')
-  .option('--offline', 'from Debian packages (apt-get download + extract), then import')
+  .description('build a lab image: from its Dockerfile (needs a registry), or with --offline the Debian one from Debian packages alone')
+  .option('--base <base>', `which image: ${IMAGE_BASES.join(' | ')}`, 'debian')
+  .option('--offline', 'from Debian packages (apt-get download + extract), then import; no registry')
   .option('--rebuild', 'rebuild the cached root filesystem tarball')
-  .option('--tag <name>', 'image name', DEBIAN_IMAGE)
+  .option('--tag <name>', 'image name (default: lvs-lab/debian:bookworm or lvs-lab/centos7)')
   .option('--tar-only', 'only build (or find) the cached tarball and print its path; no Docker needed')
   .action(async (raw) => {
-    const opts = parseOptions(z.object({ offline: z.boolean().default(false), rebuild: z.boolean().default(false), tag: z.string().min(1), tarOnly: z.boolean().default(false) }), raw);
+    const opts = parseOptions(
+      z.object({ base: z.enum(IMAGE_BASES), offline: z.boolean().default(false), rebuild: z.boolean().default(false), tag: z.string().min(1).optional(), tarOnly: z.boolean().default(false) }),
+      raw,
+    );
+    const tag = opts.tag ?? IMAGE_FOR_BASE[opts.base];
     if (!opts.offline) {
-      throw usageError(
-        'Only --offline builds are done by lab itself.',
-        'With a registry, use the Dockerfiles: `docker build -t lvs-lab/debian:bookworm images/debian` or `docker build -t lvs-lab/centos7 images/centos7`.',
-      );
+      if (opts.tarOnly) throw usageError('--tar-only goes with --offline.');
+      const runtime = await DockerRuntime.connect();
+      await buildFromDockerfile(runtime, opts.base, tag, (line) => process.stderr.write(`  ${line}\n`));
+      process.stdout.write(`Image ${tag} is ready.\n`);
+      return;
+    }
+    if (opts.base !== 'debian') {
+      throw usageError('Only the Debian image can be built offline.', 'centos:7 comes from a registry: `lab images build --base centos7` where one is reachable.');
     }
     if (opts.tarOnly) {
       process.stdout.write(`${await withSpinner('Building the Debian root filesystem from packages', () => buildDebianRootfs({ rebuild: opts.rebuild }))}\n`);
@@ -26,8 +35,8 @@ const build = new Command('build')
     }
     const runtime = await DockerRuntime.connect();
     const tar = await withSpinner('Building the Debian root filesystem from packages', () => buildDebianRootfs({ rebuild: opts.rebuild }));
-    await withSpinner(`Importing ${tar} as ${opts.tag}`, () => importRootfs(runtime, tar, opts.tag));
-    process.stdout.write(`Image ${opts.tag} is ready.\n`);
+    await withSpinner(`Importing ${tar} as ${tag}`, () => importRootfs(runtime, tar, tag));
+    process.stdout.write(`Image ${tag} is ready.\n`);
   });
 
 const importTar = new Command('import')

@@ -8,6 +8,9 @@ import { environmentError } from '../errors.js';
 import type { DockerRuntime } from '../runtime/docker.js';
 
 export const DEBIAN_IMAGE = 'lvs-lab/debian:bookworm';
+export const IMAGE_BASES = ['debian', 'centos7'] as const;
+export type ImageBase = (typeof IMAGE_BASES)[number];
+export const IMAGE_FOR_BASE: Record<ImageBase, string> = { debian: DEBIAN_IMAGE, centos7: 'lvs-lab/centos7' };
 /** `docker import` keeps no CMD from a tarball; the lab's images boot systemd by default. */
 export const IMPORT_CHANGES = ['CMD ["/usr/sbin/init"]'];
 
@@ -49,4 +52,21 @@ export async function buildDebianRootfs(opts: { out?: string; rebuild?: boolean;
 export async function importRootfs(runtime: DockerRuntime, tar: string, tag: string): Promise<void> {
   if (!existsSync(tar)) throw environmentError(`No image tarball at ${tar}.`, 'Build one with `lab images build --offline`.');
   await runtime.importImage(tar, tag, IMPORT_CHANGES);
+}
+
+/** Builds images/<base>/Dockerfile through the Engine API (needs a registry for its FROM image). */
+export async function buildFromDockerfile(runtime: DockerRuntime, base: ImageBase, tag: string, onLine: (line: string) => void): Promise<void> {
+  try {
+    await runtime.buildImage(join(IMAGES_DIR, base), tag, onLine);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw environmentError(
+      `Building ${tag} from images/${base}/Dockerfile failed: ${message.trim()}`,
+      /pull|registry|resolve|no such host|TLS|timeout/i.test(message)
+        ? base === 'debian'
+          ? 'No registry is reachable: build it from Debian packages instead, `lab images build --offline`.'
+          : 'No registry is reachable, and centos:7 has no offline recipe: use the Debian image (`lab images build --offline`).'
+        : 'See the build output above.',
+    );
+  }
 }

@@ -92,6 +92,25 @@ export class DockerRuntime {
     });
   }
 
+  /** `docker build` of a directory with a Dockerfile, through the API; each output line goes to onLine. */
+  async buildImage(contextDir: string, tag: string, onLine: (line: string) => void): Promise<void> {
+    const stream = await this.docker.buildImage({ context: contextDir, src: ['Dockerfile'] }, { t: tag });
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null, output: Array<{ error?: string }>) => {
+          const failed = output?.find((o) => o.error);
+          if (err || failed) reject(new Error(err?.message ?? failed!.error));
+          else resolve();
+        },
+        (event: { stream?: string; status?: string }) => {
+          const text = (event.stream ?? event.status ?? '').trimEnd();
+          if (text) onLine(text);
+        },
+      );
+    });
+  }
+
   async createNetwork(spec: NetworkSpec): Promise<void> {
     try {
       await this.docker.createNetwork({

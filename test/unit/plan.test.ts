@@ -134,3 +134,15 @@ describe('keepalived-managed scenario (failover)', () => {
     expect(cmds.at(-1)).toMatch(/grep -c -- '-> \[0-9\]'.* -ge 2/);
   });
 });
+
+describe('every built-in scenario as a dry run', () => {
+  it('plans, names its seed, and gives every step a reason', async () => {
+    const { listBuiltinScenarios } = await import('../../src/scenario/load.js');
+    for (const name of listBuiltinScenarios()) {
+      const plan = buildPlan(loadScenario(name).scenario, `builtin:${name}`);
+      const text = formatPlan(plan);
+      expect(text, name).toMatch(/\(from seed 00[0-4]_[0-9a-f]+\.txt\)/);
+      expect(plan.steps.every((s) => s.why.length > 20), name).toBe(true);
+    }
+  });
+});
