@@ -39,6 +39,9 @@ else
   echo "    this kernel has no IPVS (ip_vs cannot be loaded): run labs inside User-Mode Linux: scripts/uml-lab.sh" >&2
 fi
 
+# Mount points User-Mode Linux needs on the (read-only in the guest) host root: scripts/uml*.sh, npm test.
+mkdir -p /usr/lib/modules /var/lib/docker /etc/docker
+
 say "npm ci and build"
 npm ci --no-audit --no-fund --loglevel=error
 npm run -s build
