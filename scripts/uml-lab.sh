@@ -10,6 +10,8 @@
 # the guest powers off: a lab lives only as long as the call, so put everything you want to see in it.
 # Needs what scripts/setup.sh installs. Exit status: the first failing command's, else 0.
 set -eu
+# Root: the cached image tarball is root's (setup.sh builds it), and UML needs its mount points.
+if [ "$(id -u)" -ne 0 ]; then exec sudo -E "$0" "$@"; fi
 REPO=$(cd "$(dirname "$0")/.." && pwd -P)
 [ $# -gt 0 ] || set -- 'up rr-basic' 'teardown rr-basic'
 TAR=$(node "$REPO/dist/cli/main.js" images build --offline --tar-only)
