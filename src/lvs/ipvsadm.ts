@@ -44,5 +44,3 @@ export const LIST_CONNECTIONS = ['ipvsadm', '-Lnc'];
 
 /** What a kernel without IPVS makes ipvsadm say, in a container or on a host. */
 export const NO_IPVS_PATTERN = /Protocol not available|Can't initialize ipvs|modprobe: (FATAL|ERROR)/i;
-
-export const FORWARD_NAMES: Record<string, Forwarding | 'local'> = { Route: 'dr', Masq: 'nat', Tunnel: 'tun', Local: 'local' };

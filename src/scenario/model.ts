@@ -92,10 +92,6 @@ export function addressOn(scenario: Scenario, node: ScenarioNode, network: strin
   return nodeInterfaces(scenario, node).find((i) => i.network === network)?.address;
 }
 
-export function findNode(scenario: Scenario, name: string): ScenarioNode | undefined {
-  return scenario.nodes.find((n) => n.name === name);
-}
-
 export interface ScenarioOverrides {
   init?: InitSetting | undefined;
   privilege?: PrivilegeSetting | undefined;
