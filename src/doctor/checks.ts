@@ -500,6 +500,22 @@ const guarded = async (id: CheckId, fn: () => Promise<DoctorCheck>): Promise<Doc
   }
 };
 
+/** Every network of the engine, labelled or not: what the subnet and names checks compare against. */
+export async function engineNetworks(runtime: DockerRuntime): Promise<EngineNetwork[]> {
+  const list = await runtime.docker.listNetworks();
+  return list.map((n) => ({ name: n.Name, subnets: (n.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])), labels: n.Labels ?? {} }));
+}
+
+/** Every container of the engine, labelled or not: what the VIP and names checks compare against. */
+export async function engineContainers(runtime: DockerRuntime): Promise<EngineContainer[]> {
+  const list = await runtime.docker.listContainers({ all: true });
+  return list.map((c) => ({
+    name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+    labels: c.Labels ?? {},
+    addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).flatMap(([n, ep]) => (ep.IPAddress ? [[n, ep.IPAddress]] : []))),
+  }));
+}
+
 /**
  * Every check, in table order. Without a runtime (the engine did not answer: pass connect's error) the
  * result is just the failing `docker` row, since nothing else can be checked.
@@ -517,21 +533,9 @@ export async function runDoctor(runtime: DockerRuntime | undefined, scenario: Sc
   const versionP = handled(runtime.version());
   const infoP = handled(runtime.docker.info() as Promise<{ CgroupVersion?: string; CgroupDriver?: string }>);
   const presentP = handled(Promise.all(images.map(async (i) => [i, await runtime.imageExists(i)] as const)).then((e) => Object.fromEntries(e)));
-  const networksP = handled(
-    runtime.docker.listNetworks().then((list) =>
-      list.map((n): EngineNetwork => ({ name: n.Name, subnets: (n.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])), labels: n.Labels ?? {} })),
-    ),
-  );
+  const networksP = handled(engineNetworks(runtime));
   // Probe containers have no network and names of their own: they never clash, so no need to leave them out.
-  const containersP = handled(
-    runtime.docker.listContainers({ all: true }).then((list) =>
-      list.map((c): EngineContainer => ({
-        name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
-        labels: c.Labels ?? {},
-        addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).flatMap(([n, ep]) => (ep.IPAddress ? [[n, ep.IPAddress]] : []))),
-      })),
-    ),
-  );
+  const containersP = handled(engineContainers(runtime));
   // The probes need the director's image; without it they are skipped (the image row says why).
   const probeImagePresent = presentP.then((p) => p[probeImage] === true).catch(() => false);
   const probe = async (cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> =>

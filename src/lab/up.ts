@@ -3,11 +3,10 @@ import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import type { Plan, Step } from '../plan/types.js';
 import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
 import { requiredModules } from '../lvs/modules.js';
-import { doctorFailure, runDoctor } from '../doctor/checks.js';
+import { doctorFailure, engineContainers, engineNetworks, namesCheck, runDoctor } from '../doctor/checks.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StepOutcome, UpListener } from './events.js';
 import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from './images.js';
-import { LABEL } from './labels.js';
 import { teardown } from './teardown.js';
 
 const SYSTEMD_BOOT_TIMEOUT_MS = 120_000;
@@ -23,17 +22,15 @@ function noIpvsError(scenario: Scenario, output: string): LabError {
   );
 }
 
-/** Before touching anything: images present, no name taken by something that is not this lab's. */
+/**
+ * Before touching anything: no name taken (the `names` check of `lab doctor`, where "already up" also
+ * stops), then the images, building the default one if it is missing.
+ */
 async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListener): Promise<void> {
-  const containerSteps = plan.steps.filter((s): s is Extract<Step, { kind: 'container' }> => s.kind === 'container');
-  const names = {
-    containers: containerSteps.map((s) => s.container.name),
-    networks: plan.steps.flatMap((s) => (s.kind === 'network' ? [s.network.name] : [])),
-  };
-  const taken = await runtime.findByName(names);
-  const all = [...taken.containers.map((c) => ({ kind: 'container', ...c })), ...taken.networks.map((n) => ({ kind: 'network', ...n }))];
-  if (all.length > 0) throw nameClash(plan, all);
-  const images = [...new Set(containerSteps.map((s) => s.container.image))];
+  const [containers, networks] = await Promise.all([engineContainers(runtime), engineNetworks(runtime)]);
+  const clash = doctorFailure([namesCheck(plan.scenario, containers, networks)], { failOnWarn: ['names'] });
+  if (clash) throw clash;
+  const images = [...new Set(plan.steps.flatMap((s) => (s.kind === 'container' ? [s.container.image] : [])))];
   for (const image of images) {
     if (await runtime.imageExists(image)) continue;
     if (image === DEBIAN_IMAGE) {
@@ -49,18 +46,6 @@ async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListene
       );
     }
   }
-}
-
-function nameClash(plan: Plan, all: Array<{ kind: string; name: string; labels: Record<string, string> }>): LabError {
-  const ours = all.filter((o) => o.labels[LABEL.lab] === plan.lab);
-  if (ours.length === all.length) {
-    return environmentError(`Lab ${plan.lab} is already up.`, `Check it with \`lab verify ${plan.lab}\`, or remove it first: \`lab teardown ${plan.lab}\`.`);
-  }
-  const foreign = all.filter((o) => o.labels[LABEL.lab] !== plan.lab).map((o) => `${o.kind} ${o.name}${o.labels[LABEL.lab] ? ` (lab ${o.labels[LABEL.lab]})` : ''}`);
-  return environmentError(
-    `Names this lab needs are taken: ${foreign.join(', ')}.`,
-    'lab never removes what it did not make. Remove or rename those yourself (`docker rm -f NAME`, `docker network rm NAME`), or tear down the other lab (`lab teardown NAME`).',
-  );
 }
 
 async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<StepOutcome> {
@@ -90,7 +75,7 @@ export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListene
   // The checks of `lab doctor`, before anything is made: stop with the fix rather than half-way.
   if (!opts.skipDoctor) {
     listener.note('Checking the environment (the checks of `lab doctor`)...');
-    const failure = doctorFailure(await runDoctor(runtime, plan.scenario), { failOnWarn: ['names'] });
+    const failure = doctorFailure(await runDoctor(runtime, plan.scenario));
     if (failure) throw failure;
   }
   try {

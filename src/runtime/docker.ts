@@ -268,22 +268,6 @@ export class DockerRuntime {
     return list.map((n) => ({ id: n.Id, name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet, labels: n.Labels ?? {} }));
   }
 
-  /** Objects with these exact names, labelled or not: what `up` would clash with. */
-  async findByName(names: { containers: string[]; networks: string[] }): Promise<{ containers: LabelledContainer[]; networks: LabelledNetwork[] }> {
-    const containers = (await this.docker.listContainers({ all: true })).filter((c) => c.Names.some((n) => names.containers.includes(n.replace(/^\//, ''))));
-    const networks = (await this.docker.listNetworks()).filter((n) => names.networks.includes(n.Name));
-    return {
-      containers: containers.map((c) => ({ id: c.Id, name: c.Names[0]!.replace(/^\//, ''), state: c.State, labels: c.Labels ?? {}, addresses: {}, macs: {} })),
-      networks: networks.map((n) => ({ id: n.Id, name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet, labels: n.Labels ?? {} })),
-    };
-  }
-
-  /** Every subnet the engine's networks use, for overlap checks before creating one. */
-  async networkSubnets(): Promise<Array<{ name: string; subnet: string }>> {
-    const list = await this.docker.listNetworks();
-    return list.flatMap((n) => (n.IPAM?.Config ?? []).filter((c) => c.Subnet).map((c) => ({ name: n.Name, subnet: c.Subnet! })));
-  }
-
   /** Kill and remove; a container that is already gone is not an error (teardown can run twice). */
   async removeContainer(id: string): Promise<void> {
     try {
