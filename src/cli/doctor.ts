@@ -9,13 +9,11 @@ import { resolveOnEngine } from '../lab/engine-facts.js';
 import { ASSUMED_FACTS, resolveAuto } from '../scenario/auto.js';
 import { loadScenario } from '../scenario/load.js';
 import { INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
-import { parseOptions } from './options.js';
+import { parseOptions, scenarioOverrides } from './options.js';
 
 const doctorOptions = z.object({
   json: z.boolean().default(false),
-  init: z.enum(INIT_SETTINGS).optional(),
-  privilege: z.enum(PRIVILEGE_SETTINGS).optional(),
-  image: z.string().min(1).optional(),
+  ...scenarioOverrides,
 });
 
 export const doctorCommand = new Command('doctor')

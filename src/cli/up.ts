@@ -13,7 +13,7 @@ import { loadScenario } from '../scenario/load.js';
 import { INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
 import { verifyLab } from '../verify/run.js';
 import { formatVerifyReport } from '../verify/report.js';
-import { parseOptions, requestCount } from './options.js';
+import { parseOptions, requestCount, scenarioOverrides } from './options.js';
 import { createProgress, JsonProgress } from './progress.js';
 
 const upOptions = z.object({
@@ -23,9 +23,7 @@ const upOptions = z.object({
   verify: z.boolean().default(true),
   requests: requestCount.optional(),
   keepOnFailure: z.boolean().default(false),
-  init: z.enum(INIT_SETTINGS).optional(),
-  privilege: z.enum(PRIVILEGE_SETTINGS).optional(),
-  image: z.string().min(1).optional(),
+  ...scenarioOverrides,
   egress: z.boolean().default(false),
   doctor: z.boolean().default(true),
 });
