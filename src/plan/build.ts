@@ -9,6 +9,7 @@ import {
   initOf,
   nodeInterfaces,
   privilegeOf,
+  realServerInterface,
   realServers,
   serverPort,
   vipInterface,
@@ -166,7 +167,7 @@ export function buildPlan(scenario: Scenario, source: string): Plan {
       (service.persistence ? `, persistent for ${service.persistence} s (one client sticks to one server)` : '') + '.');
     for (const rs of realServers(scenario)) {
       const method = forwardingOf(scenario, rs);
-      const address = nodeInterfaces(scenario, rs).map((i) => i.address)[0]!;
+      const address = realServerInterface(scenario, rs).address;
       exec('director', dir.name, addRealServer(service, { address, port: serverPort(scenario, rs), forwarding: method, weight: rs.weight }), realServerWhy(rs, method));
     }
   }
@@ -217,7 +218,7 @@ export function keepalivedConf(scenario: Scenario): string {
   const { vip, port, scheduler, persistence, protocol, checkInterval } = scenario.service;
   const kind = { dr: 'DR', nat: 'NAT', tun: 'TUN' }[scenario.forwarding];
   const servers = realServers(scenario).map((rs) => {
-    const address = nodeInterfaces(scenario, rs)[0]!.address;
+    const address = realServerInterface(scenario, rs).address;
     return [
       `    real_server ${address} ${serverPort(scenario, rs)} {`,
       `        weight ${rs.weight}`,

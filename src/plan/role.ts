@@ -1,6 +1,6 @@
 import { usageError } from '../errors.js';
 import { addRealServer, deleteRealServer } from '../lvs/ipvsadm.js';
-import { director, forwardingOf, initOf, nodeInterfaces, privilegeOf, serverPort } from '../scenario/model.js';
+import { director, forwardingOf, initOf, privilegeOf, realServerInterface, serverPort } from '../scenario/model.js';
 import type { RealServerNode, Scenario } from '../scenario/schema.js';
 import { virtualService, WEB_CONTROL } from './build.js';
 import { displayCommand } from './shell.js';
@@ -16,7 +16,7 @@ export function realServerRolePlan(scenario: Scenario, node: string, action: 'st
   const method = forwardingOf(scenario, rs);
   const dir = director(scenario).name;
   const { vip } = scenario.service;
-  const real = { address: nodeInterfaces(scenario, rs)[0]!.address, port: serverPort(scenario, rs), forwarding: method, weight: rs.weight };
+  const real = { address: realServerInterface(scenario, rs).address, port: serverPort(scenario, rs), forwarding: method, weight: rs.weight };
   const device = method === 'tun' ? 'tunl0' : 'lo';
   const steps: Step[] = [];
   const exec = (phase: Step['phase'], on: string, argv: string[], why: string) => steps.push({ kind: 'exec', phase, node: on, argv, command: displayCommand(argv), why });

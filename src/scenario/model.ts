@@ -46,6 +46,11 @@ export function clients(scenario: Scenario): ClientNode[] {
   return scenario.nodes.filter((n): n is ClientNode => n.role === 'client');
 }
 
+/** A real server's first interface: the address the director's table uses for it (`ipvsadm -a ... -r`). */
+export function realServerInterface(scenario: Scenario, rs: RealServerNode): NodeInterface {
+  return nodeInterfaces(scenario, rs)[0]!;
+}
+
 export function forwardingOf(scenario: Scenario, rs: RealServerNode): Forwarding {
   return rs.forwarding ?? scenario.forwarding;
 }

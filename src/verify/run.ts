@@ -6,7 +6,7 @@ import { webControl } from '../plan/role.js';
 import { checkFailover } from './failover.js';
 import { shServerFor } from '../lvs/sh-hash.js';
 import { sleep, type DockerRuntime } from '../runtime/docker.js';
-import { addressOn, clients, director, forwardingOf, nodeInterfaces, realServers, serverPort, vipInterface } from '../scenario/model.js';
+import { addressOn, clients, director, forwardingOf, nodeInterfaces, realServerInterface, realServers, serverPort, vipInterface } from '../scenario/model.js';
 import type { Forwarding, Scenario, ScenarioNode } from '../scenario/schema.js';
 import { copyCapture, startCapture, stopCapture, type Capture } from './capture.js';
 import {
@@ -111,7 +111,7 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
       hops = hopTable(topo, evidence);
     } else if (method === 'nat') {
       const routes = await Promise.all(realServers(scenario).map(async (rs) => {
-        const net = nodeInterfaces(scenario, rs)[0]!.network;
+        const net = realServerInterface(scenario, rs).network;
         const via = addressOn(scenario, dir, net) ?? '?';
         const r = await runtime.exec(rs.name, ['ip', 'route', 'get', topo.client.ip]);
         return { server: rs.name, via, routeGet: r.stdout + r.stderr };
@@ -201,7 +201,7 @@ async function failoverProbe(runtime: DockerRuntime, scenario: Scenario, count: 
   const servers = realServers(scenario).map((rs) => ({ name: rs.name, weight: rs.weight }));
   const client = clients(scenario)[0]!.name;
   const victim = realServers(scenario)[0]!;
-  const victimAddress = nodeInterfaces(scenario, victim)[0]!.address;
+  const victimAddress = realServerInterface(scenario, victim).address;
   const dir = director(scenario).name;
   const inTable = async () => parseList((await runtime.exec(dir, LIST)).stdout).some((s) => s.realServers.some((r) => r.address === victimAddress));
   const waitFor = async (present: boolean): Promise<number | undefined> => {
@@ -245,7 +245,7 @@ async function holdConnection(runtime: DockerRuntime, scenario: Scenario, client
     await sleep(250);
     const conns = parseConnections((await runtime.exec(director(scenario).name, LIST_CONNECTIONS)).stdout);
     const established = conns.find((c) => c.state === 'ESTABLISHED' && c.source.address === clientIp && c.virtual.address === vip);
-    server = established && realServers(scenario).find((rs) => nodeInterfaces(scenario, rs).some((i) => i.address === established.destination.address))?.name;
+    server = established && realServers(scenario).find((rs) => realServerInterface(scenario, rs).address === established.destination.address)?.name;
   }
   return { command, pid, server };
 }
@@ -261,7 +261,7 @@ async function startCaptures(runtime: DockerRuntime, scenario: Scenario, method:
     [dir, deviceOn(scenario, dir, vipNet), onVip],
   ];
   for (const rs of realServers(scenario)) {
-    const net = nodeInterfaces(scenario, rs)[0]!.network;
+    const net = realServerInterface(scenario, rs).network;
     const filter = method === 'nat' ? `tcp port ${serverPort(scenario, rs)}` : method === 'tun' ? `ip proto 4 or (${onVip})` : onVip;
     jobs.push([rs, deviceOn(scenario, rs, net), filter]);
   }
@@ -285,6 +285,6 @@ function topology(scenario: Scenario, lab: RunningLab): Topology {
     client: endpoint(clients(scenario)[0]!, vipNet),
     clientIps: clients(scenario).map((c) => addressOn(scenario, c, vipNet) ?? ''),
     director: endpoint(director(scenario), vipNet),
-    realServers: realServers(scenario).map((rs) => ({ ...endpoint(rs, nodeInterfaces(scenario, rs)[0]!.network), port: serverPort(scenario, rs) })),
+    realServers: realServers(scenario).map((rs) => ({ ...endpoint(rs, realServerInterface(scenario, rs).network), port: serverPort(scenario, rs) })),
   };
 }
