@@ -11,11 +11,27 @@ engine_up() { curl -sf --max-time 3 --unix-socket /var/run/docker.sock http://d/
 
 say "system packages"
 export DEBIAN_FRONTEND=noninteractive
+export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 apt-get update -q >/dev/null
-pkgs=(curl iproute2 kmod user-mode-linux)
-# Keep whatever Docker the machine already has (docker-ce, Docker Desktop); install Debian's only if none.
-if ! command -v dockerd >/dev/null 2>&1 && ! engine_up; then pkgs+=(docker.io); fi
-apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
+# curl first: it is how this script asks whether a Docker engine already answers.
+command -v curl >/dev/null 2>&1 || apt-get install -y -q --no-install-recommends curl >/dev/null
+# The package of every program in scripts/host-programs that this machine lacks (the User-Mode Linux guest
+# boots on this root, so what it runs must be here). Whatever Docker the machine has (docker-ce, Docker
+# Desktop) is kept: docker.io only comes in when no engine answers and there is no dockerd at all.
+pkgs=()
+while read -r program package _; do
+  case $program in ''|'#'*) continue ;; esac
+  command -v "$program" >/dev/null 2>&1 && continue
+  if [ "$package" = docker.io ] && engine_up; then
+    echo "    no dockerd here but an engine answers: keeping it; the User-Mode Linux path needs docker.io" >&2
+    continue
+  fi
+  case " ${pkgs[*]-} " in *" $package "*) ;; *) pkgs+=("$package") ;; esac
+done < scripts/host-programs
+if [ ${#pkgs[@]} -gt 0 ]; then
+  echo "    installing: ${pkgs[*]}" >&2
+  apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
 
 if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
   echo "error: lvs-lab needs Node.js 20 or newer (found: $(node -v 2>/dev/null || echo none))." >&2

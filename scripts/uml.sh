@@ -7,7 +7,7 @@
 #
 #   e.g.  npm run build && scripts/uml.sh -- node dist/cli/main.js up rr-basic
 #
-# Needs (Debian): apt-get install user-mode-linux kmod ipvsadm docker.io curl iproute2 busybox-static
+# Needs every program in scripts/host-programs (scripts/setup.sh installs them)
 # and root the first time (it creates the mount points /usr/lib/modules /var/lib/docker /etc/docker).
 #
 # Things to know:
@@ -27,11 +27,12 @@
 # - Ctrl-C / SIGTERM stop the guest (the whole linux.uml process group) and remove the work dir.
 #
 # Extra option: --rw DIR  mounts the host DIR read-write at the same path in the guest (repeatable).
-# The job format shared with test/uml/harness.ts is documented at the top of test/uml/guest-init.sh.
+# The job format shared with test/uml/harness.ts is documented at the top of scripts/uml-guest-init.sh.
 set -u
 
 REPO=$(cd "$(dirname "$0")/.." && pwd -P)
-INIT_SRC="$REPO/test/uml/guest-init.sh"
+INIT_SRC="$REPO/scripts/uml-guest-init.sh"
+PROGRAMS="$REPO/scripts/host-programs"
 UML=/usr/bin/linux.uml
 GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -64,14 +65,13 @@ case $MODULES in *[!A-Za-z0-9_,-]*) echo "uml.sh: bad --modules" >&2; exit 2 ;; 
 case $TIMEOUT in *[!0-9]*|'') echo "uml.sh: --timeout takes whole seconds" >&2; exit 2 ;; esac
 
 missing=
-[ -x "$UML" ] || missing="$missing $UML(user-mode-linux)"
 [ -d /usr/lib/uml/modules ] || missing="$missing /usr/lib/uml/modules(user-mode-linux)"
-PATH=$GUEST_PATH command -v modprobe >/dev/null 2>&1 || missing="$missing modprobe(kmod)"
-if [ "$DOCKER" = 1 ]; then
-  PATH=$GUEST_PATH command -v dockerd >/dev/null 2>&1 || missing="$missing dockerd(docker.io)"
-  PATH=$GUEST_PATH command -v curl >/dev/null 2>&1 || missing="$missing curl"
-fi
-[ -z "$missing" ] || { echo "uml.sh: missing:$missing" >&2; exit 125; }
+while read -r program package _; do
+  case $program in ''|'#'*) continue ;; esac
+  [ "$DOCKER" = 0 ] && [ "$program" = dockerd ] && continue
+  PATH=$GUEST_PATH command -v "$program" >/dev/null 2>&1 || missing="$missing $program($package)"
+done < "$PROGRAMS"
+[ -z "$missing" ] || { echo "uml.sh: missing:$missing; install them: scripts/setup.sh, or apt-get install the packages named" >&2; exit 125; }
 mkdir -p /usr/lib/modules /var/lib/docker /etc/docker || { echo "uml.sh: cannot create the mount points (run as root once)" >&2; exit 125; }
 
 W=$(mktemp -d "$(cd "${TMPDIR:-/tmp}" && pwd -P)/lvs-lab-uml-XXXXXX") || exit 125

@@ -3,10 +3,10 @@
  * it, on a machine whose own kernel has no IPVS.
  *
  * How it works: `/usr/bin/linux.uml` boots with the host "/" as a READ-ONLY hostfs root and
- * `guest-init.sh` (copied into a fresh work dir) as PID 1. The guest mounts tmpfs on /tmp /run /root
+ * `scripts/uml-guest-init.sh` (copied into a fresh work dir) as PID 1. The guest mounts tmpfs on /tmp /run /root
  * /var/tmp /var/log /etc/docker /var/lib/docker, the work dir read-write at the same path, loads the
  * IPVS modules, starts dockerd and runs the job this module wrote into the work dir (format: see the
- * header of guest-init.sh), then writes `status` and powers off. The guest's console is streamed here
+ * header of scripts/uml-guest-init.sh), then writes `status` and powers off. The guest's console is streamed here
  * line by line; the commands' stdout/stderr are read back from the work dir.
  *
  * UML outlives a killed caller unless stopped: linux.uml is spawned detached, so it leads a process group
@@ -26,7 +26,9 @@ export const UML_BINARY = '/usr/bin/linux.uml';
 export const UML_MODULES_ROOT = '/usr/lib/uml/modules';
 /** The repository root (computed from this file's location: CI clones elsewhere). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const GUEST_INIT = path.join(REPO_ROOT, 'test', 'uml', 'guest-init.sh');
+export const GUEST_INIT = path.join(REPO_ROOT, 'scripts', 'uml-guest-init.sh');
+/** Every program the guest runs, with its Debian package: the guest boots on this machine's root. */
+export const HOST_PROGRAMS = path.join(REPO_ROOT, 'scripts', 'host-programs');
 export const DEFAULT_MODULES: readonly string[] = [
   'overlay', 'veth', 'bridge', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'ip_vs_lc', 'ipip',
 ];
@@ -137,7 +139,7 @@ function isExecutable(p: string): boolean {
   }
 }
 
-function findInPath(cmd: string): string | undefined {
+export function findInGuestPath(cmd: string): string | undefined {
   const dirs = (GUEST_BASE_ENV.PATH ?? '').split(':');
   for (const d of dirs) if (isExecutable(path.join(d, cmd))) return path.join(d, cmd);
   return undefined;
@@ -154,19 +156,24 @@ function umlModuleDirs(): string[] {
   }
 }
 
+/** scripts/host-programs: `PROGRAM PACKAGE WHO` lines, # comments. */
+export function hostPrograms(): Array<{ program: string; pkg: string }> {
+  return fs
+    .readFileSync(HOST_PROGRAMS, 'utf8')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([program, pkg]) => program && pkg && !program.startsWith('#'))
+    .map(([program, pkg]) => ({ program: program!, pkg: pkg! }));
+}
+
 /** Whether this machine can run runInUml (linux.uml, its modules, kmod, ...), and if not, why. */
 export function umlAvailable(opts: { docker?: boolean } = {}): { ok: true } | { ok: false; reason: string } {
   const missing: string[] = [];
   if (process.platform !== 'linux') return { ok: false, reason: `User-Mode Linux needs a Linux host, not ${process.platform}` };
-  if (!isExecutable(UML_BINARY)) missing.push(`${UML_BINARY} (apt-get install user-mode-linux)`);
   if (umlModuleDirs().length === 0) missing.push(`IPVS modules under ${UML_MODULES_ROOT}/<version> (apt-get install user-mode-linux)`);
-  if (!findInPath('modprobe')) missing.push('modprobe (apt-get install kmod)');
-  for (const [cmd, pkg] of [['timeout', 'coreutils'], ['tail', 'coreutils'], ['ip', 'iproute2']] as const) {
-    if (!findInPath(cmd)) missing.push(`${cmd} (apt-get install ${pkg})`);
-  }
-  if (opts.docker !== false) {
-    if (!findInPath('dockerd')) missing.push('dockerd (apt-get install docker.io)');
-    if (!findInPath('curl')) missing.push('curl (apt-get install curl)');
+  for (const { program, pkg } of hostPrograms()) {
+    if (opts.docker === false && program === 'dockerd') continue;
+    if (!findInGuestPath(program)) missing.push(`${program} (apt-get install ${pkg})`);
   }
   if (!fs.existsSync(GUEST_INIT)) missing.push(GUEST_INIT);
   for (const mp of HOST_MOUNT_POINTS) {
