@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PROBE_LABEL } from '../../src/doctor/checks.js';
 import { DockerRuntime, sleep } from '../../src/runtime/docker.js';
-import { lab } from '../helpers/cli.js';
+import { lab, REPO_ROOT } from '../helpers/cli.js';
+import { probeHostKind } from '../helpers/host-kind.js';
 import { ensureHostImage } from '../helpers/image.js';
 
-// `lab doctor` (the built CLI) against the host's real dockerd. This kernel has no IPVS and the engine
-// refuses --privileged: doctor must say both, each with its fix, exit 3, and leave no probe container.
-let runtime: DockerRuntime;
-let image: string;
+// `lab doctor` (the built CLI) against the Docker host it finds: each check must say what that kind of
+// host has (IPVS or not, --privileged allowed or refused), each failure with its fix, exit 3 only if one
+// fails, and no probe container left behind.
+const runtime = await DockerRuntime.connect();
+const image = await ensureHostImage(runtime);
+const host = await probeHostKind();
 
 interface JsonCheck {
   id: string;
@@ -33,50 +36,74 @@ async function probesLeft(): Promise<string[]> {
   return names;
 }
 
-beforeAll(async () => {
-  runtime = await DockerRuntime.connect();
-  image = await ensureHostImage(runtime);
-}, 300_000);
+/**
+ * rr-basic with its own lab name, node names, network and subnet: the same checks, and no clash with the
+ * rr-basic another test file brings up meanwhile.
+ */
+function rrBasicCopy(): string {
+  const id = randomBytes(3).toString('hex');
+  const text = readFileSync(join(REPO_ROOT, 'scenarios/rr-basic.yaml'), 'utf8')
+    .replace('name: rr-basic', `name: doc-${id}`)
+    .replace(/name: (lvs|rs1|rs2|client)$/gm, `name: doc-${id}-$1`)
+    .replace('name: lvs_dr', `name: doc_${id}`)
+    .replaceAll('172.20.', '10.217.');
+  const file = join(mkdtempSync(join(tmpdir(), 'lab-doctor-')), `doc-${id}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
 
 afterAll(async () => {
   expect(await probesLeft()).toEqual([]);
 }, 30_000);
 
-describe('lab doctor on this host (no IPVS, --privileged refused)', () => {
-  it('rr-basic: one table, IPVS and privileged FAIL with their fixes, exit 3', async () => {
+const failing = [!host.ipvs && 'ipvs', !host.privileged && 'privileged'].filter(Boolean) as string[];
+
+describe(`lab doctor on this host (${host.label})`, () => {
+  it(`rr-basic: one table; IPVS ${host.ipvs ? 'PASS' : 'FAIL'}, privileged ${host.privileged ? 'PASS' : 'FAIL'}${failing.length ? ', each failure with its fix, exit 3' : ', exit 0'}`, async () => {
     const started = performance.now();
-    const r = await lab(['doctor', 'rr-basic']);
+    const r = await lab(['doctor', rrBasicCopy()]);
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(`[doctor] lab doctor rr-basic: exit ${r.exitCode} in ${seconds.toFixed(1)} s\n${r.stdout}\n`);
-    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.exitCode, r.stderr).toBe(failing.length ? 3 : 0);
     expect(r.stdout).toMatch(/^check\s+status\s+detail\s+fix$/m);
     expect(r.stdout).toMatch(/^Docker engine\s+PASS\s+Docker \S+ \(API [\d.]+\) at/m);
     expect(r.stdout).toContain(process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock');
     expect(r.stdout).toMatch(/^Lab images\s+PASS\s+lvs-lab\/debian:bookworm present/m);
-    expect(r.stdout).toMatch(/^IPVS in the kernel\s+FAIL\s+The kernel under Docker has no IPVS/m);
-    expect(r.stdout).toMatch(/^Privileged containers\s+FAIL\s+This Docker engine refuses privileged/m);
-    // Each fix in the table, whole (a backticked command is never wrapped).
-    expect(r.stdout).toContain('`sudo modprobe ip_vs ip_vs_rr`');
-    expect(r.stdout).toContain('`--privilege capabilities`');
-    expect(r.stdout).toContain('2 checks failed (ipvs, privileged)');
+    if (host.ipvs) expect(r.stdout).toMatch(/^IPVS in the kernel\s+PASS\s+ipvsadm -Ln works; scheduler rr loads/m);
+    else {
+      expect(r.stdout).toMatch(/^IPVS in the kernel\s+FAIL\s+The kernel under Docker has no IPVS/m);
+      expect(r.stdout).toContain('`sudo modprobe ip_vs ip_vs_rr`'); // the fix in the table, whole
+    }
+    if (host.privileged) expect(r.stdout).toMatch(/^Privileged containers\s+PASS\s+privileged containers start/m);
+    else {
+      expect(r.stdout).toMatch(/^Privileged containers\s+FAIL\s+This Docker engine refuses privileged/m);
+      expect(r.stdout).toContain('`--privilege capabilities`');
+    }
+    if (failing.length) expect(r.stdout).toContain(`${failing.length} check${failing.length > 1 ? 's' : ''} failed (${failing.join(', ')})`);
+    else expect(r.stdout).toMatch(/checks passed|No check failed/);
     expect(await probesLeft()).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
-  it('--json: the same as a document; with --privilege capabilities privileged only warns', async () => {
-    const r = await lab(['doctor', 'rr-basic', '--json']);
-    expect(r.exitCode, r.stderr).toBe(3);
+  it(`--json: the same as a document; with --privilege capabilities the privileged row ${host.privileged ? 'passes' : 'only warns'}`, async () => {
+    const file = rrBasicCopy();
+    const r = await lab(['doctor', file, '--json']);
+    expect(r.exitCode, r.stderr).toBe(failing.length ? 3 : 0);
     const doc = JSON.parse(r.stdout) as { ok: boolean; checks: JsonCheck[] };
-    expect(doc.ok).toBe(false);
+    expect(doc.ok).toBe(failing.length === 0);
     expect(doc.checks.map((c) => c.id)).toEqual(['docker', 'image', 'cgroup', 'ipvs', 'privileged', 'subnet', 'vip', 'names']);
     expect(byId(doc.checks, 'docker').status).toBe('pass');
     expect(byId(doc.checks, 'cgroup')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/^cgroup v[12], driver /) });
-    expect(byId(doc.checks, 'ipvs')).toMatchObject({ status: 'fail', detail: expect.stringContaining('Protocol not available'), fix: expect.stringContaining('sudo modprobe ip_vs ip_vs_rr') });
-    expect(byId(doc.checks, 'privileged')).toMatchObject({ status: 'fail', fix: expect.stringContaining('--privilege capabilities') });
+    expect(byId(doc.checks, 'ipvs')).toMatchObject(
+      host.ipvs
+        ? { status: 'pass', fix: null }
+        : { status: 'fail', detail: expect.stringContaining('Protocol not available'), fix: expect.stringContaining('sudo modprobe ip_vs ip_vs_rr') },
+    );
+    expect(byId(doc.checks, 'privileged')).toMatchObject(host.privileged ? { status: 'pass' } : { status: 'fail', fix: expect.stringContaining('--privilege capabilities') });
 
-    const caps = JSON.parse((await lab(['doctor', 'rr-basic', '--json', '--privilege', 'capabilities'])).stdout) as { checks: JsonCheck[] };
-    expect(byId(caps.checks, 'privileged').status).toBe('warn');
-    expect(byId(caps.checks, 'ipvs').status).toBe('fail');
-  }, 120_000);
+    const caps = JSON.parse((await lab(['doctor', file, '--json', '--privilege', 'capabilities'])).stdout) as { checks: JsonCheck[] };
+    expect(byId(caps.checks, 'privileged').status).toBe(host.privileged ? 'pass' : 'warn');
+    expect(byId(caps.checks, 'ipvs').status).toBe(host.ipvs ? 'pass' : 'fail');
+  }, 180_000);
 
   it('no engine at DOCKER_HOST: exit 3, one failing docker row with the fix', async () => {
     const env = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
