@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { shipped } from '../shipped.js';
 import { z } from 'zod';
 import { ExitCode } from '../errors.js';
 import { findLab } from '../lab/find.js';
@@ -14,7 +15,7 @@ export const verifyCommand = new Command('verify')
   .description('prove the lab works: ARP ownership, the packet path (captures), the director\'s role and the scheduler; exit 0 pass, 1 fail, 3 environment missing')
   .argument('[lab]', 'the lab (scenario name or file); default: the only running lab')
   .option('--requests <n>', 'requests per client, each on a new TCP connection (default: two rounds of the scheduler, at least 6)')
-  .option('--json', 'the report as one JSON document on stdout (docs/verify-json.md)')
+  .option('--json', `the report as one JSON document on stdout (${shipped('docs/verify-json.md')})`)
   .option('--junit <file>', 'also write the checks as JUnit XML, for CI systems')
   .option('--keep-captures <dir>', 'copy the .pcap files the checks used into this directory')
   .action(async (ref: string | undefined, raw) => {

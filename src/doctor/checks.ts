@@ -5,12 +5,13 @@ import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
 import { DEBIAN_IMAGE } from '../lab/images.js';
 import { LABEL } from '../lab/labels.js';
-import { requiredModules } from '../lvs/modules.js';
+import { loadIpvsFix, requiredModules } from '../lvs/modules.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import { errorMessage, profileHostConfig, type DockerRuntime } from '../runtime/docker.js';
 import { canonicalCidr, cidrsOverlap, intToIp, isIpv4, parseCidr, type Cidr } from '../scenario/ipv4.js';
 import { director, imageOf, initOf, privilegeOf, vipInterface } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
+import { shipped } from '../shipped.js';
 
 /**
  * `lab doctor`: everything a lab needs from its environment, checked before anything is made, each with
@@ -123,7 +124,7 @@ export function imageCheck(scenario: Scenario, present: Record<string, boolean>)
   }
   const fixes = others.map((i) =>
     /centos/i.test(i)
-      ? `build ${i} where a registry is reachable (\`docker build -t ${i} images/centos7\`, see images/README.md)`
+      ? `build ${i} where a registry is reachable (\`docker build -t ${i} ${shipped('images/centos7')}\`, see ${shipped('images/README.md')})`
       : `pull or build ${i} where a registry is reachable, or import a root filesystem: \`lab images import TAR --tag ${i}\``,
   );
   if (missing.includes(DEBIAN_IMAGE)) fixes.push(`${DEBIAN_IMAGE}: \`lab images build --offline\` (or let \`lab up\` build it)`);
@@ -175,7 +176,6 @@ const tellingLine = (text: string) =>
 export function ipvsCheck(scenario: Scenario, probe: ProbeResult, image: string): DoctorCheck {
   const modules = requiredModules(scenario);
   const { scheduler } = scenario.service;
-  const everywhere = `On the Docker host run \`sudo modprobe ${modules.join(' ')}\` (check: \`lsmod | grep ip_vs\`); a container cannot load it.`;
   switch (probe.kind) {
     case 'skipped':
       return check('ipvs', 'skip', `not probed: ${probe.reason}`);
@@ -193,7 +193,7 @@ export function ipvsCheck(scenario: Scenario, probe: ProbeResult, image: string)
           'ipvs',
           'fail',
           `The kernel under Docker has no IPVS: ipvsadm -Ln says "${said}"`,
-          `${everywhere} Docker Desktop and WSL2 kernels often lack ip_vs: use a Linux VM, or scripts/uml-lab.sh (User-Mode Linux).`,
+          loadIpvsFix(scenario),
         );
       }
       if (probe.exitCode === IPVS_EXIT.noScheduler) {
@@ -205,7 +205,7 @@ export function ipvsCheck(scenario: Scenario, probe: ProbeResult, image: string)
       if (probe.exitCode === 127) {
         return check('ipvs', 'fail', `image ${image} has no ipvsadm ("${said}")`, `Use the lab image (\`--image ${DEBIAN_IMAGE}\`, built by \`lab images build --offline\`).`);
       }
-      return check('ipvs', 'fail', `ipvsadm -Ln exited ${probe.exitCode}: "${said}"`, everywhere);
+      return check('ipvs', 'fail', `ipvsadm -Ln exited ${probe.exitCode}: "${said}"`, loadIpvsFix(scenario));
     }
   }
 }

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { environmentError } from '../errors.js';
 import type { DockerRuntime } from '../runtime/docker.js';
+import { shipped } from '../shipped.js';
 
 export const DEBIAN_IMAGE = 'lvs-lab/debian:bookworm';
 export const IMAGE_BASES = ['debian', 'centos7'] as const;
@@ -14,7 +14,7 @@ export const IMAGE_FOR_BASE: Record<ImageBase, string> = { debian: DEBIAN_IMAGE,
 /** `docker import` keeps no CMD from a tarball; the lab's images boot systemd by default. */
 export const IMPORT_CHANGES = ['CMD ["/usr/sbin/init"]'];
 
-const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'images');
+const IMAGES_DIR = shipped('images');
 
 export function imageCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lvs-lab');

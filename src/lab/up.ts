@@ -2,9 +2,10 @@ import { environmentError, ExitCode, LabError } from '../errors.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import type { Plan, Step } from '../plan/types.js';
 import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
-import { requiredModules } from '../lvs/modules.js';
+import { loadIpvsFix } from '../lvs/modules.js';
 import { doctorFailure, engineContainers, engineNetworks, namesCheck, runDoctor } from '../doctor/checks.js';
 import type { Scenario } from '../scenario/schema.js';
+import { shipped } from '../shipped.js';
 import type { StepOutcome, UpListener } from './events.js';
 import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from './images.js';
 import { teardown } from './teardown.js';
@@ -13,12 +14,10 @@ const SYSTEMD_BOOT_TIMEOUT_MS = 120_000;
 const EXEC_TIMEOUT_MS = 120_000;
 
 function noIpvsError(scenario: Scenario, output: string): LabError {
-  const modules = requiredModules(scenario);
   return environmentError(
     `The kernel under Docker has no IPVS: ipvsadm on the director says "${output.trim().split('\n')[0]}". ` +
       'IPVS lives in the host kernel and a container cannot load it.',
-    `On the Docker host run \`sudo modprobe ${modules.join(' ')}\` (check with \`lsmod | grep ip_vs\`), then \`lab up ${scenario.name}\` again. ` +
-      'Docker Desktop and WSL2 kernels often lack ip_vs: use a Linux VM, or scripts/uml.sh (User-Mode Linux) from this repository.',
+    loadIpvsFix(scenario),
   );
 }
 
@@ -35,7 +34,7 @@ async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListene
     if (await runtime.imageExists(image)) continue;
     if (image === DEBIAN_IMAGE) {
       // The default image can always be made here, from Debian packages: do it rather than fail.
-      listener.note(`Image ${image} is missing: building it from Debian packages (once; see images/README.md)...`);
+      listener.note(`Image ${image} is missing: building it from Debian packages (once; see ${shipped('images/README.md')})...`);
       const tar = await buildDebianRootfs({ onLine: (line) => listener.note(`  ${line}`) });
       await importRootfs(runtime, tar, image);
       listener.note(`Image ${image} imported.`);
