@@ -199,7 +199,24 @@ export const scenarioSchema = z
         if (shared.length === 0) ctx.addIssue({ code: 'custom', path: ['nodes', i], message: 'DR needs the real server on the same L2 network as the director' });
       }
     });
+
+    const labelBytes = labelSizeOnTheWire(s);
+    if (labelBytes > MAX_LABEL_BYTES) {
+      ctx.addIssue({ code: 'custom', path: [], message: `the scenario is ${Math.ceil(labelBytes / 1024)} KB as sent to Docker in each container's labels, at most ${MAX_LABEL_BYTES / 1024} KB: shorten pages and descriptions, or use fewer nodes` });
+    }
   }, { when: (payload) => hasCheckableShape(payload.value) });
+
+/**
+ * Each container carries the scenario as a JSON label, and dockerode sends a container's create options in
+ * the query string as well as the body; the engine reads at most 1 MB of request line and headers (Go's
+ * default), beyond which it answers 431. A quarter of that leaves room for everything else.
+ */
+const MAX_LABEL_BYTES = 256 * 1024;
+
+/** The scenario label as it travels in the query string: JSON in JSON, percent-encoded. */
+function labelSizeOnTheWire(scenario: unknown): number {
+  return encodeURIComponent(JSON.stringify(JSON.stringify(scenario))).length;
+}
 
 /** Why an address cannot be a node's or the VIP on a Docker network with this subnet, if it cannot. */
 function hostAddressProblem(subnet: Cidr, ip: string): string | undefined {
