@@ -78,6 +78,8 @@ const BAD_INPUTS: BadInput[] = [
   { name: 'an empty scenario name', change: (s) => (s.name = ''), says: 'name:' },
   { name: 'a YAML alias bomb (billion laughs)', text: aliasBomb, says: 'expands its YAML aliases' },
   { name: 'a file that is not YAML', text: 'nodes: [a, b\nname: x: y', says: 'is not valid YAML' },
+  { name: '`lab images import --tag` with a bad image', args: (f) => ['images', 'import', f, '--tag', 'Bad Tag!'], says: 'tag: not a Docker image reference' },
+  { name: '`lab images build --tag` with a bad image', args: () => ['images', 'build', '--offline', '--tag', 'UPPER'], says: 'tag: not a Docker image reference' },
   { name: '`lab teardown ""`', args: () => ['teardown', ''], says: 'Say which lab to remove.' },
 ];
 
