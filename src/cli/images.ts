@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { usageError } from '../errors.js';
 import { buildDebianRootfs, buildFromDockerfile, DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE, importRootfs } from '../lab/images.js';
 import { DockerRuntime } from '../runtime/docker.js';
-import { parseOptions } from './options.js';
 import { imageReference } from '../scenario/schema.js';
+import { parseOptions } from './options.js';
 import { withSpinner } from './progress.js';
 
 const build = new Command('build')
