@@ -5,16 +5,19 @@
  * teardown (force removal) of the rest. Prints figures; asserts nothing. Usage: npm run bench [-- N]
  */
 import { randomBytes } from 'node:crypto';
-import { LABEL } from '../lab/labels.js';
+import { LABEL, labLabels } from '../lab/labels.js';
 import { teardown } from '../lab/teardown.js';
 import { DEBIAN_IMAGE } from '../lab/images.js';
 import type { ContainerSpec } from '../plan/types.js';
+import { loadScenario } from '../scenario/load.js';
 import { DockerRuntime, sleep } from '../runtime/docker.js';
 
 const nodes = Number(process.argv[2] ?? 4);
 const id = randomBytes(3).toString('hex');
 const lab = `bench-${id}`;
 const network = `lvslab-bench-${id}`;
+// Labelled like a real lab, so teardown sees them as lab-made.
+const labels = labLabels({ ...loadScenario('rr-basic').scenario, name: lab }, 'bench');
 
 const runtime = await DockerRuntime.connect();
 if (!(await runtime.imageExists(DEBIAN_IMAGE))) {
@@ -23,12 +26,12 @@ if (!(await runtime.imageExists(DEBIAN_IMAGE))) {
 }
 const spec = (name: string, address: string): ContainerSpec => ({
   name, hostname: name, image: DEBIAN_IMAGE, init: 'systemd', privilege: 'capabilities',
-  interfaces: [{ network, address }], sysctls: {}, labels: { [LABEL.lab]: lab, [LABEL.node]: name },
+  interfaces: [{ network, address }], sysctls: {}, labels: { ...labels, [LABEL.node]: name },
 });
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
 try {
-  await runtime.createNetwork({ name: network, subnet: '10.215.0.0/24', internal: true, labels: { [LABEL.lab]: lab } });
+  await runtime.createNetwork({ name: network, subnet: '10.215.0.0/24', internal: true, labels });
   const names = Array.from({ length: nodes + 2 }, (_, i) => `bench-${id}-${i}`);
   let t0 = performance.now();
   for (const [i, name] of names.entries()) await runtime.runContainer(spec(name, `10.215.0.${10 + i}`));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { usageError } from '../errors.js';
 import { buildDebianRootfs, buildFromDockerfile, DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE, importRootfs } from '../lab/images.js';
 import { DockerRuntime } from '../runtime/docker.js';
+import { imageReference } from '../scenario/schema.js';
 import { parseOptions } from './options.js';
 import { withSpinner } from './progress.js';
 
@@ -15,7 +16,7 @@ const build = new Command('build')
   .option('--tar-only', 'only build (or find) the cached tarball and print its path; no Docker needed')
   .action(async (raw) => {
     const opts = parseOptions(
-      z.object({ base: z.enum(IMAGE_BASES), offline: z.boolean().default(false), rebuild: z.boolean().default(false), tag: z.string().min(1).optional(), tarOnly: z.boolean().default(false) }),
+      z.object({ base: z.enum(IMAGE_BASES), offline: z.boolean().default(false), rebuild: z.boolean().default(false), tag: imageReference.optional(), tarOnly: z.boolean().default(false) }),
       raw,
     );
     const tag = opts.tag ?? IMAGE_FOR_BASE[opts.base];
@@ -44,7 +45,7 @@ const importTar = new Command('import')
   .argument('<tar>', 'the tarball')
   .option('--tag <name>', 'image name', DEBIAN_IMAGE)
   .action(async (tar: string, raw) => {
-    const opts = parseOptions(z.object({ tag: z.string().min(1) }), raw);
+    const opts = parseOptions(z.object({ tag: imageReference }), raw);
     const runtime = await DockerRuntime.connect();
     await withSpinner(`Importing ${tar} as ${opts.tag}`, () => importRootfs(runtime, tar, opts.tag));
     process.stdout.write(`Image ${opts.tag} is ready.\n`);

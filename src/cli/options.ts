@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { usageError } from '../errors.js';
 import { formatIssue } from '../scenario/load.js';
-import { INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
+import { imageReference, INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
 
 /** Commander hands over strings; zod turns them into checked values, and its issues into a usage error. */
 export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
@@ -18,5 +18,5 @@ export const requestCount = z.coerce.number().int().min(2, 'at least 2').max(500
 export const scenarioOverrides = {
   init: z.enum(INIT_SETTINGS).optional(),
   privilege: z.enum(PRIVILEGE_SETTINGS).optional(),
-  image: z.string().min(1).optional(),
+  image: imageReference.optional(),
 };

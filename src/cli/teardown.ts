@@ -13,8 +13,8 @@ export const teardownCommand = new Command('teardown')
   .option('--json', 'machine-readable output')
   .action(async (ref: string | undefined, raw) => {
     const opts = parseOptions(z.object({ all: z.boolean().default(false), json: z.boolean().default(false) }), raw);
-    if (!opts.all && ref === undefined) throw usageError('Say which lab to remove.', '`lab teardown rr-basic`, or `lab teardown --all`; `lab status` lists running labs.');
-    if (opts.all && ref !== undefined) throw usageError('Give a lab or --all, not both.');
+    if (!opts.all && !ref?.trim()) throw usageError('Say which lab to remove.', '`lab teardown rr-basic`, or `lab teardown --all`; `lab status` lists running labs.');
+    if (opts.all && ref !== undefined) throw usageError('Give a lab or --all, not both.', '`lab teardown rr-basic` removes one lab, `lab teardown --all` every lab lab made.');
     const lab = opts.all ? 'all' : isFileReference(ref!) ? loadScenario(ref!).scenario.name : ref!;
     const runtime = await DockerRuntime.connect();
     const result = await teardown(runtime, lab);

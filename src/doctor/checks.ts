@@ -4,7 +4,7 @@ import { networkInterfaces } from 'node:os';
 import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
 import { DEBIAN_IMAGE } from '../lab/images.js';
-import { LABEL } from '../lab/labels.js';
+import { isLabMade, isLabMadeFor, LABEL } from '../lab/labels.js';
 import { loadIpvsFix, requiredModules } from '../lvs/modules.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import { errorMessage, profileHostConfig, type DockerRuntime } from '../runtime/docker.js';
@@ -295,7 +295,7 @@ export function subnetCheck(scenario: Scenario, networks: EngineNetwork[], route
     const subnet = parseCidr(net.subnet)!;
     const canonical = canonicalCidr(subnet);
     const overlapping = networks
-      .filter((n) => n.labels[LABEL.lab] !== scenario.name)
+      .filter((n) => !isLabMadeFor(n.labels, scenario.name))
       .flatMap((n) => n.subnets.map((s) => ({ n, s, cidr: looseCidr(s) })))
       .filter((x) => x.cidr && cidrsOverlap(subnet, x.cidr));
     for (const x of overlapping) clashes.push(`${canonical} (${net.name}) overlaps Docker network ${x.n.name} (${x.s}${x.n.labels[LABEL.lab] ? `, lab ${x.n.labels[LABEL.lab]}` : ''})`);
@@ -349,9 +349,9 @@ export function namesCheck(scenario: Scenario, containers: EngineContainer[], ne
     ...containers.filter((c) => wanted.containers.includes(c.name)).map((c) => ({ kind: 'container', name: c.name, labels: c.labels })),
     ...networks.filter((n) => wanted.networks.includes(n.name)).map((n) => ({ kind: 'network', name: n.name, labels: n.labels })),
   ];
-  const foreign = taken.filter((o) => o.labels[LABEL.lab] !== scenario.name);
+  const foreign = taken.filter((o) => !isLabMadeFor(o.labels, scenario.name));
   if (foreign.length > 0) {
-    const named = foreign.map((o) => `${o.kind} ${o.name}${o.labels[LABEL.lab] ? ` (lab ${o.labels[LABEL.lab]})` : ' (not made by lab)'}`);
+    const named = foreign.map((o) => `${o.kind} ${o.name}${isLabMade(o.labels) ? ` (lab ${o.labels[LABEL.lab]})` : ' (not made by lab)'}`);
     return check(
       'names',
       'fail',

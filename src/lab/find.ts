@@ -2,7 +2,7 @@ import { environmentError, usageError } from '../errors.js';
 import type { DockerRuntime, LabelledContainer } from '../runtime/docker.js';
 import { isFileReference, loadScenario, validateScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
-import { LABEL } from './labels.js';
+import { LABEL, labMade } from './labels.js';
 
 export interface RunningLab {
   name: string;
@@ -10,10 +10,10 @@ export interface RunningLab {
   containers: LabelledContainer[];
 }
 
-/** Running labs, grouped from the labels on their containers. */
+/** Running labs, grouped from the labels on their lab-made containers. */
 export async function runningLabs(runtime: DockerRuntime): Promise<Map<string, LabelledContainer[]>> {
   const labs = new Map<string, LabelledContainer[]>();
-  for (const c of await runtime.listContainers({ key: LABEL.lab })) {
+  for (const c of await runtime.listContainers(labMade())) {
     const name = c.labels[LABEL.lab]!;
     labs.set(name, [...(labs.get(name) ?? []), c]);
   }
@@ -25,6 +25,7 @@ export async function runningLabs(runtime: DockerRuntime): Promise<Map<string, L
  * nothing given, the only lab running. Its scenario comes from its labels, i.e. what is really running.
  */
 export async function findLab(runtime: DockerRuntime, ref: string | undefined): Promise<RunningLab> {
+  if (ref?.trim() === '') throw usageError('A lab name cannot be empty.', 'Name a running lab (`lab status` lists them), or give none to mean the only one running.');
   const labs = await runningLabs(runtime);
   let name: string;
   if (ref === undefined) {
@@ -41,9 +42,12 @@ export async function findLab(runtime: DockerRuntime, ref: string | undefined): 
   return { name, scenario: validateScenario(JSON.parse(json), `the labels of lab ${name}`), containers };
 }
 
-/** The container of a node, found by its label (node names are unique across running labs: they are container names). */
+/**
+ * The container of a node: a lab-made container carrying its node label, never a look-alike with the node
+ * label alone (node names are unique across running labs: they are container names).
+ */
 export async function findNodeContainer(runtime: DockerRuntime, node: string): Promise<LabelledContainer> {
-  const matches = await runtime.listContainers({ key: LABEL.node, value: node });
+  const matches = await runtime.listContainers(labMade({ key: LABEL.node, value: node }));
   if (matches.length === 0) {
     const labs = await runningLabs(runtime);
     const known = [...labs.values()].flat().map((c) => c.labels[LABEL.node]).filter(Boolean);

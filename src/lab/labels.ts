@@ -1,3 +1,4 @@
+import type { LabelFilter } from '../runtime/docker.js';
 import type { Scenario } from '../scenario/schema.js';
 
 /**
@@ -13,6 +14,27 @@ export const LABEL = {
   /** The validated scenario as JSON, so verify works without the file that made the lab. */
   scenarioJson: 'io.lvs-lab.scenario-json',
 } as const;
+
+/**
+ * What marks an object as lab-made: every label labLabels sets, all together. A look-alike carrying one of
+ * them (a hand-made container with only io.lvs-lab.node=rs1, or only io.lvs-lab.lab=x) is never acted on;
+ * labs made by earlier versions of lab carry them all, so they stay lab's.
+ */
+const LAB_MADE_KEYS = [LABEL.lab, LABEL.scenario, LABEL.source, LABEL.scenarioJson];
+
+/** Selects lab-made objects, narrowed by the given labels (one lab's, one node's). */
+export function labMade(...narrower: LabelFilter[]): LabelFilter[] {
+  return [...LAB_MADE_KEYS.map((key) => ({ key })), ...narrower];
+}
+
+export function isLabMade(labels: Record<string, string>): boolean {
+  return LAB_MADE_KEYS.every((key) => key in labels);
+}
+
+/** Does an object with these labels belong to this lab, made by lab? */
+export function isLabMadeFor(labels: Record<string, string>, lab: string): boolean {
+  return isLabMade(labels) && labels[LABEL.lab] === lab;
+}
 
 export function labLabels(scenario: Scenario, source: string): Record<string, string> {
   return {

@@ -1,5 +1,5 @@
-import type { DockerRuntime, LabelFilter } from '../runtime/docker.js';
-import { LABEL } from './labels.js';
+import type { DockerRuntime } from '../runtime/docker.js';
+import { LABEL, labMade } from './labels.js';
 
 export interface TeardownResult {
   containers: string[];
@@ -8,12 +8,12 @@ export interface TeardownResult {
 }
 
 /**
- * Removes the containers and networks that carry the lab label (one lab, or every lab), and nothing else.
- * Works from labels alone and finds nothing the second time.
+ * Removes the lab-made containers and networks of one lab, or of every lab, and nothing else (not a
+ * look-alike carrying only the lab label). Works from labels alone and finds nothing the second time.
  */
 export async function teardown(runtime: DockerRuntime, lab: string | 'all'): Promise<TeardownResult> {
   const started = performance.now();
-  const filter: LabelFilter = lab === 'all' ? { key: LABEL.lab } : { key: LABEL.lab, value: lab };
+  const filter = lab === 'all' ? labMade() : labMade({ key: LABEL.lab, value: lab });
   const containers = await runtime.listContainers(filter);
   // Force-removal kills at once: nothing in a lab container needs a graceful shutdown.
   await Promise.all(containers.map((c) => runtime.removeContainer(c.id)));

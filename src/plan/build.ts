@@ -15,7 +15,7 @@ import {
   vipInterface,
 } from '../scenario/model.js';
 import type { RealServerNode, Scenario, ScenarioNode } from '../scenario/schema.js';
-import { displayCommand, shellJoin, shellQuote } from './shell.js';
+import { displayCommand, shellJoin, writeFileScript } from './shell.js';
 import type { ContainerSpec, Phase, Plan, Step } from './types.js';
 
 /** Where the page goes and how the web server starts: the contract every lab image keeps (images/README.md). */
@@ -134,7 +134,7 @@ export function buildPlan(scenario: Scenario, source: string): Plan {
       exec('realServers', rs.name, ['ip', 'link', 'set', 'tunl0', 'up'], 'The director sends each request inside an IPIP packet; tunl0 unwraps it (needs the ipip module on the host).');
       exec('realServers', rs.name, ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'tunl0'], 'The inner packet is addressed to the VIP: the server owns it on tunl0, /32, never announced.');
     }
-    exec('realServers', rs.name, ['sh', '-c', `echo ${shellQuote(rs.page)} > ${WEB_ROOT}/index.html`],
+    exec('realServers', rs.name, ['sh', '-c', writeFileScript(rs.page, `${WEB_ROOT}/index.html`)],
       'A different page on each real server makes the balancing visible (in production they serve the same content).');
     if (serverPort(scenario, rs) !== 80) {
       exec('realServers', rs.name, listenOn(serverPort(scenario, rs)), 'NAT maps the VIP\'s port to another port on this server (seed 001): the web server listens there.');

@@ -28,13 +28,14 @@ export interface LabelledNetwork {
   labels: Record<string, string>;
 }
 
-/** Selects lab objects: `{ key }` any lab's, `{ key, value }` one lab's. */
+/** Selects objects by a label: `{ key }` carries it, `{ key, value }` carries it with that value. Several: all of them. */
 export interface LabelFilter {
   key: string;
   value?: string;
 }
 
-const labelFilter = (f: LabelFilter) => JSON.stringify({ label: [f.value === undefined ? f.key : `${f.key}=${f.value}`] });
+const labelFilter = (filters: LabelFilter | LabelFilter[]) =>
+  JSON.stringify({ label: [filters].flat().map((f) => (f.value === undefined ? f.key : `${f.key}=${f.value}`)) });
 
 /** HostConfig for each privilege profile; `capabilities` is what works where --privileged is refused. */
 export function profileHostConfig(profile: ContainerSpec['privilege']): Docker.HostConfig {
@@ -251,7 +252,7 @@ export class DockerRuntime {
     return info.ExitCode ?? 0;
   }
 
-  async listContainers(filter: LabelFilter): Promise<LabelledContainer[]> {
+  async listContainers(filter: LabelFilter | LabelFilter[]): Promise<LabelledContainer[]> {
     const list = await this.docker.listContainers({ all: true, filters: labelFilter(filter) });
     return list.map((c) => ({
       id: c.Id,
@@ -263,7 +264,7 @@ export class DockerRuntime {
     }));
   }
 
-  async listNetworks(filter: LabelFilter): Promise<LabelledNetwork[]> {
+  async listNetworks(filter: LabelFilter | LabelFilter[]): Promise<LabelledNetwork[]> {
     const list = await this.docker.listNetworks({ filters: labelFilter(filter) });
     return list.map((n) => ({ id: n.Id, name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet, labels: n.Labels ?? {} }));
   }

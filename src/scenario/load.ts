@@ -40,13 +40,23 @@ export function loadScenario(ref: string): LoadedScenario {
   return { scenario: parseScenario(readFileSync(path, 'utf8'), path), source: `builtin:${ref}` };
 }
 
+/** How many nodes YAML aliases (`*name`) may expand to: plenty for a scenario, far too few for a "billion laughs" file. */
+const MAX_ALIAS_COUNT = 100;
+
 export function parseScenario(text: string, origin: string): Scenario {
   let data: unknown;
   try {
-    data = parseYaml(text, { prettyErrors: true });
+    data = parseYaml(text, { prettyErrors: true, maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     if (err instanceof YAMLParseError) {
       throw usageError(`${origin} is not valid YAML.`, 'Fix the YAML syntax at the line shown.', [err.message]);
+    }
+    // What yaml throws when the aliases expand past maxAliasCount.
+    if (err instanceof ReferenceError) {
+      throw usageError(
+        `${origin} expands its YAML aliases (*name) into more than ${MAX_ALIAS_COUNT} nodes.`,
+        'Write the values out instead of nesting aliases; a scenario needs few or none.',
+      );
     }
     throw err;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { canonicalCidr, cidrContains, firstHost, isIpv4, isUsableHost, parseCidr } from './ipv4.js';
+import { isImageReference } from './image-reference.js';
+import { canonicalCidr, cidrContains, firstHost, isIpv4, isUsableHost, parseCidr, type Cidr } from './ipv4.js';
 
 /** Every IPVS scheduler ipvsadm accepts with `-s`; each one is its own kernel module `ip_vs_<name>`. */
 export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
@@ -13,12 +14,20 @@ export const PRIVILEGE_SETTINGS = [...PRIVILEGE_PROFILES, 'auto'] as const;
 const ipv4 = z.string().refine(isIpv4, { message: 'not an IPv4 address' });
 const cidr = z.string().refine((s) => parseCidr(s) !== undefined, { message: 'not a subnet like 172.20.0.0/16 (prefix 8-30)' });
 const port = z.number().int().min(1).max(65535);
-// Docker container and network names; node names are also hostnames, so keep them DNS labels.
 const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'use lower-case letters, digits and "-" (it becomes a hostname)');
-const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'use letters, digits, "_", "." and "-"');
+// A node name is a container name (Docker: [a-zA-Z0-9][a-zA-Z0-9_.-]+, two characters at least) and a hostname.
+const nodeName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/, 'use 2 to 63 lower-case letters, digits and "-", not starting or ending with "-" (it becomes the container name and the hostname)');
+/** Names Docker gives its own networks, and `default`, which a container's network mode reads as the default bridge. */
+const PREDEFINED_NETWORKS = ['bridge', 'host', 'none', 'default'];
+const networkName = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, 'use up to 64 letters, digits, "_", "." and "-", starting with a letter or digit')
+  .refine((name) => !PREDEFINED_NETWORKS.includes(name), { message: `Docker reserves the names ${PREDEFINED_NETWORKS.join(', ')}` });
+/** Free text is stored in every container's labels; a bound keeps it far below what the Engine API accepts. */
+const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
 const network = z.strictObject({
-  name: dockerName,
+  name: networkName,
   subnet: cidr,
   /** No route out of the lab (Docker `--internal`): the lab's traffic stays between its own containers. */
   internal: z.boolean().default(true),
@@ -29,30 +38,33 @@ const route = z.strictObject({
   via: ipv4,
 });
 
+/** An image as Docker names it; also what `--image` accepts. */
+export const imageReference = z.string().refine(isImageReference, { message: 'not a Docker image reference like lvs-lab/debian:bookworm or registry:5000/team/image:tag (lower-case repository path)' });
+
 const nodeCommon = {
-  name: dnsLabel,
+  name: nodeName,
   /** Address on the scenario's only network. */
   address: ipv4.optional(),
   /** Address per network, for nodes on several networks (NAT: client side and server side). */
   addresses: z.record(z.string(), ipv4).optional(),
-  image: z.string().min(1).optional(),
+  image: imageReference.optional(),
   init: z.enum(INIT_SETTINGS).optional(),
   privilege: z.enum(PRIVILEGE_SETTINGS).optional(),
-  routes: z.array(route).default([]),
+  routes: z.array(route).max(32).default([]),
 };
 
 const director = z.strictObject({
   ...nodeCommon,
   role: z.literal('director'),
   /** The alias the tutorial gives the VIP on the director: `ifconfig eth0:1 VIP/16`. */
-  vipLabel: z.string().regex(/^eth\d+:\w+$/, "like eth0:1").optional(),
+  vipLabel: z.string().regex(/^eth\d+:\w+$/, "like eth0:1").max(15, 'at most 15 characters (a Linux interface label)').optional(),
 });
 
 const realServer = z.strictObject({
   ...nodeCommon,
   role: z.literal('real-server'),
   /** The page this server serves, so the client can tell who answered. */
-  page: z.string().min(1),
+  page: text(4096).min(1).refine((page) => !page.includes('\0'), { message: 'contains a NUL character, which no command line can carry' }),
   weight: z.number().int().min(0).max(65535).default(1),
   forwarding: z.enum(FORWARDING).optional(),
   /** Port the web server listens on; only NAT can map VIP:port to another port. */
@@ -71,18 +83,18 @@ const node = z.discriminatedUnion('role', [director, realServer, client]);
 export const scenarioSchema = z
   .strictObject({
     name: dnsLabel,
-    title: z.string().min(1),
+    title: text(200).min(1),
     /** Which tutorial in shared/seeds this scenario comes from. */
-    seed: z.string().optional(),
-    description: z.string().optional(),
+    seed: text(200).optional(),
+    description: text(4096).optional(),
     defaults: z
       .strictObject({
-        image: z.string().min(1).default('lvs-lab/debian:bookworm'),
+        image: imageReference.default('lvs-lab/debian:bookworm'),
         init: z.enum(INIT_SETTINGS).default('systemd'),
         privilege: z.enum(PRIVILEGE_SETTINGS).default('privileged'),
       })
       .prefault({}),
-    networks: z.array(network).min(1),
+    networks: z.array(network).min(1).max(16),
     service: z.strictObject({
       vip: ipv4,
       port: port.default(80),
@@ -102,7 +114,7 @@ export const scenarioSchema = z
     }),
     /** Forwarding method for real servers that do not set their own. */
     forwarding: z.enum(FORWARDING).default('dr'),
-    nodes: z.array(node).min(1),
+    nodes: z.array(node).min(1).max(64),
   })
   .superRefine((s, ctx) => {
     const networks = new Map<string, z.infer<typeof network>>();
@@ -142,12 +154,8 @@ export const scenarioSchema = z
         }
         const subnet = parseCidr(net.subnet);
         if (!subnet) continue;
-        const canonical = canonicalCidr(subnet);
-        if (!cidrContains(subnet, ip) || !isUsableHost(subnet, ip)) {
-          ctx.addIssue({ code: 'custom', path, message: `not inside ${canonical}` });
-        } else if (ip === firstHost(subnet)) {
-          ctx.addIssue({ code: 'custom', path, message: `${ip} is the Docker gateway of ${canonical}; pick another address` });
-        }
+        const problem = hostAddressProblem(subnet, ip);
+        if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
         if (ip === s.service.vip) ctx.addIssue({ code: 'custom', path, message: 'is the VIP; the VIP is added by the lab, give the node its own address' });
         const key = `${netName}/${ip}`;
         const other = seenAddresses.get(key);
@@ -169,13 +177,19 @@ export const scenarioSchema = z
       ctx.addIssue({ code: 'custom', path: ['service', 'network'], message: `no network named "${s.service.network}"` });
     } else if (vipNetwork) {
       const subnet = parseCidr(vipNetwork.subnet);
-      if (subnet && isIpv4(s.service.vip) && !cidrContains(subnet, s.service.vip)) {
-        ctx.addIssue({ code: 'custom', path: ['service', 'vip'], message: `not inside ${canonicalCidr(subnet)} (network ${vipNetwork.name})` });
-      }
+      const problem = subnet && isIpv4(s.service.vip) ? hostAddressProblem(subnet, s.service.vip) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['service', 'vip'], message: `${problem} (network ${vipNetwork.name})` });
     }
 
+    const pageOwners = new Map<string, string>();
     s.nodes.forEach((n, i) => {
       if (n.role !== 'real-server') return;
+      if (typeof n.page === 'string') {
+        // verify names the server that answered by its page, compared trimmed.
+        const other = pageOwners.get(n.page.trim());
+        if (other) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'page'], message: `the same page as ${other}: verify tells real servers apart by their pages` });
+        pageOwners.set(n.page.trim(), n.name);
+      }
       const method = n.forwarding ?? s.forwarding;
       if (n.port !== undefined && n.port !== s.service.port && method !== 'nat') {
         ctx.addIssue({ code: 'custom', path: ['nodes', i, 'port'], message: `only NAT can map ports; ${method.toUpperCase()} keeps the VIP's port ${s.service.port}` });
@@ -185,7 +199,33 @@ export const scenarioSchema = z
         if (shared.length === 0) ctx.addIssue({ code: 'custom', path: ['nodes', i], message: 'DR needs the real server on the same L2 network as the director' });
       }
     });
+
+    const labelBytes = labelSizeOnTheWire(s);
+    if (labelBytes > MAX_LABEL_BYTES) {
+      ctx.addIssue({ code: 'custom', path: [], message: `the scenario is ${Math.ceil(labelBytes / 1024)} KB as sent to Docker in each container's labels, at most ${MAX_LABEL_BYTES / 1024} KB: shorten pages and descriptions, or use fewer nodes` });
+    }
   }, { when: (payload) => hasCheckableShape(payload.value) });
+
+/**
+ * Each container carries the scenario as a JSON label, and dockerode sends a container's create options in
+ * the query string as well as the body; the engine reads at most 1 MB of request line and headers (Go's
+ * default), beyond which it answers 431. A quarter of that leaves room for everything else.
+ */
+const MAX_LABEL_BYTES = 256 * 1024;
+
+/** The scenario label as it travels in the query string: JSON in JSON, percent-encoded. */
+function labelSizeOnTheWire(scenario: unknown): number {
+  return encodeURIComponent(JSON.stringify(JSON.stringify(scenario))).length;
+}
+
+/** Why an address cannot be a node's or the VIP on a Docker network with this subnet, if it cannot. */
+function hostAddressProblem(subnet: Cidr, ip: string): string | undefined {
+  const canonical = canonicalCidr(subnet);
+  if (!cidrContains(subnet, ip)) return `not inside ${canonical}`;
+  if (!isUsableHost(subnet, ip)) return `${ip} is the network or broadcast address of ${canonical}; pick a host address`;
+  if (ip === firstHost(subnet)) return `${ip} is the Docker gateway of ${canonical}; pick another address`;
+  return undefined;
+}
 
 /**
  * Cross-field checks also run when other fields are invalid, so a file gets every issue at once;

@@ -14,7 +14,7 @@ describe('lab CLI without Docker', () => {
       '[host] docker run -d --privileged=true --name=lvs',
       '[rs1] sysctl -w net.ipv4.conf.all.arp_ignore=1',
       '[rs1] ip addr add 172.20.1.100/32 dev lo label lo:1',
-      "[rs1] echo 'from rs1 server...' > /var/www/html/index.html",
+      "[rs1] printf '%s\\n' 'from rs1 server...' > /var/www/html/index.html",
       '[rs1] systemctl start httpd',
       '[lvs] ip addr add 172.20.1.100/16 dev eth0 label eth0:1',
       '[lvs] sysctl -w net.ipv4.ip_forward=1',

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { LabError } from '../../src/errors.js';
-import { LABEL } from '../../src/lab/labels.js';
+import { LABEL, labLabels } from '../../src/lab/labels.js';
 import { teardown } from '../../src/lab/teardown.js';
 import type { ContainerSpec } from '../../src/plan/types.js';
+import { loadScenario } from '../../src/scenario/load.js';
 import { DockerRuntime } from '../../src/runtime/docker.js';
 import { probeHostKind } from '../helpers/host-kind.js';
 import { ensureHostImage } from '../helpers/image.js';
@@ -18,7 +19,9 @@ const id = randomBytes(3).toString('hex');
 const LAB = `it-${id}`;
 const NET = `lvslab-it-${id}`;
 const SUBNET = '10.213.0.0/24';
-const labels = (node: string, role: string) => ({ [LABEL.lab]: LAB, [LABEL.node]: node, [LABEL.role]: role });
+// Labelled like a real lab, so teardown sees them as lab-made.
+const labMadeLabels = labLabels({ ...loadScenario('rr-basic').scenario, name: LAB }, 'test:runtime');
+const labels = (node: string, role: string) => ({ ...labMadeLabels, [LABEL.node]: node, [LABEL.role]: role });
 
 const runtime = await DockerRuntime.connect();
 const image = await ensureHostImage(runtime);
@@ -41,7 +44,7 @@ beforeAll(async () => {
   // Something that is not the lab's, made by another tool on another network: teardown must leave it alone.
   bystanderNet = await new Network().start();
   bystander = await new GenericContainer(image).withCommand(['sleep', 'infinity']).withNetwork(bystanderNet).withLabels({ 'io.example.owner': 'someone-else' }).start();
-  await runtime.createNetwork({ name: NET, subnet: SUBNET, internal: true, labels: { [LABEL.lab]: LAB } });
+  await runtime.createNetwork({ name: NET, subnet: SUBNET, internal: true, labels: labMadeLabels });
 }, 300_000);
 
 afterAll(async () => {

@@ -21,7 +21,7 @@ import {
 } from '../../src/doctor/checks.js';
 import { doctorJson, formatDoctorReport, formatDoctorTable, formatVerdict, wrap } from '../../src/doctor/report.js';
 import { environmentError, ExitCode } from '../../src/errors.js';
-import { LABEL } from '../../src/lab/labels.js';
+import { LABEL, labLabels } from '../../src/lab/labels.js';
 import { applyOverrides } from '../../src/scenario/model.js';
 import { loadScenario } from '../../src/scenario/load.js';
 
@@ -100,7 +100,7 @@ describe('doctor checks (pure)', () => {
   it('subnets: another network overlapping fails by name; this lab\'s own does not; a host route warns', () => {
     const s = rr();
     const other = { name: 'old-net', subnets: ['172.20.5.0/24'], labels: {} };
-    const ours = { name: 'lvs_dr', subnets: ['172.20.0.0/16'], labels: { [LABEL.lab]: 'rr-basic' } };
+    const ours = { name: 'lvs_dr', subnets: ['172.20.0.0/16'], labels: labLabels(s, 'builtin:rr-basic') };
     const v6 = { name: 'v6', subnets: ['fd00::/64'], labels: {} };
     expect(subnetCheck(s, [ours, v6], [])).toMatchObject({ status: 'pass' });
     const clash = subnetCheck(s, [ours, other], []);
@@ -137,10 +137,13 @@ describe('doctor checks (pure)', () => {
 
   it('names: taken by something else fails, this lab already up warns', () => {
     const s = rr();
-    const foreign = namesCheck(s, [{ name: 'rs1', labels: {}, addresses: {} }], [{ name: 'lvs_dr', subnets: [], labels: { [LABEL.lab]: 'other' } }]);
+    const foreign = namesCheck(s, [{ name: 'rs1', labels: {}, addresses: {} }], [{ name: 'lvs_dr', subnets: [], labels: labLabels({ ...s, name: 'other' }, 'builtin:other') }]);
     expect(foreign).toMatchObject({ status: 'fail' });
     expect(foreign.detail).toContain('container rs1 (not made by lab), network lvs_dr (lab other)');
-    const ours = { [LABEL.lab]: 'rr-basic' };
+    // A look-alike carrying only the lab label is not this lab's.
+    const lookalike = namesCheck(s, [{ name: 'lvs', labels: { [LABEL.lab]: 'rr-basic' }, addresses: {} }], []);
+    expect(lookalike).toMatchObject({ status: 'fail', detail: expect.stringContaining('container lvs (not made by lab)') });
+    const ours = labLabels(s, 'builtin:rr-basic');
     const up = namesCheck(s, [{ name: 'lvs', labels: ours, addresses: {} }], [{ name: 'lvs_dr', subnets: [], labels: ours }]);
     expect(up).toMatchObject({ status: 'warn', detail: 'Lab rr-basic is already up (lvs, lvs_dr)', fix: expect.stringContaining('lab teardown rr-basic') });
     expect(namesCheck(s, [{ name: 'unrelated', labels: {}, addresses: {} }], [])).toMatchObject({ status: 'pass' });
@@ -175,7 +178,7 @@ describe('doctorFailure: what `lab up` stops with', () => {
     const green = [dockerCheck({ version: '27.0', apiVersion: '1.46' }, {}), namesCheck(s, [], [])];
     expect(doctorFailure(green)).toBeUndefined();
     expect(doctorOk(green)).toBe(true);
-    const ours = { [LABEL.lab]: 'rr-basic' };
+    const ours = labLabels(s, 'builtin:rr-basic');
     const alreadyUp = [...green, namesCheck(s, [{ name: 'lvs', labels: ours, addresses: {} }], [])];
     expect(doctorFailure(alreadyUp)).toBeUndefined();
     const err = doctorFailure(alreadyUp, { failOnWarn: ['names'] });

@@ -28,7 +28,7 @@ describe('planner', () => {
     expect(commandsOf(plan.steps, 'rs1')).toEqual([
       'sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.lo.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.lo.arp_announce=2',
       'ip addr add 172.20.1.100/32 dev lo label lo:1',
-      "echo 'from rs1 server...' > /var/www/html/index.html",
+      "printf '%s\\n' 'from rs1 server...' > /var/www/html/index.html",
       'systemctl start httpd',
     ]);
     expect(commandsOf(plan.steps, 'lvs')).toEqual([
