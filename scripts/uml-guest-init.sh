@@ -94,8 +94,9 @@ done
 DOCKER=disabled
 DOCKER_READY=
 if [ "${UML_DOCKER:-1}" = 1 ]; then
-  # no iptables at all (the UML kernel has no nf_tables for IPv4; IPVS DR/NAT/TUN need none), no docker0
-  dockerd --storage-driver overlay2 --iptables=false --ip-masq=false --bridge=none \
+  # no iptables at all (the UML kernel has no nf_tables for IPv4; IPVS DR/NAT/TUN need none). The default
+  # bridge network stays, as on any host: tools such as testcontainers look for it.
+  dockerd --storage-driver overlay2 --iptables=false --ip-masq=false \
           --userland-proxy=false --log-level=warn > /run/dockerd.log 2>&1 &
   DPID=$!
   DOCKER=failed

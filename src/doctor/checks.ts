@@ -384,22 +384,6 @@ export async function removeLiveProbes(runtime: DockerRuntime, waitMs = 5_000): 
   liveProbes.clear();
 }
 
-/** Non-TTY container logs are framed: [stream, 0, 0, 0, size (4 bytes, big-endian)] then the payload. */
-export function demuxLogs(buf: Buffer): { stdout: string; stderr: string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const stream = buf[i]!;
-    const size = buf.readUInt32BE(i + 4);
-    const payload = buf.subarray(i + 8, i + 8 + size);
-    (stream === 2 ? err : out).push(payload);
-    i += 8 + size;
-  }
-  if (i === 0 && buf.length > 0) out.push(buf); // not framed (TTY): all of it is output
-  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-}
-
 /** Creates, starts and waits for a throwaway container with no network, then removes it whatever happened. */
 function runProbe(runtime: DockerRuntime, image: string, cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> {
   const name = `${PROBE_PREFIX}${randomBytes(6).toString('hex')}`;
@@ -424,7 +408,7 @@ async function probeOnce(runtime: DockerRuntime, name: string, image: string, cm
     });
     const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
     if (waited === 'timeout') return { kind: 'timeout', seconds: PROBE_TIMEOUT_MS / 1000 };
-    const logs = demuxLogs(await container.logs({ stdout: true, stderr: true, follow: false }));
+    const logs = await runtime.logs(name);
     return { kind: 'exited', exitCode: waited.StatusCode, output: `${logs.stderr}${logs.stdout}` };
   } catch (err) {
     return { kind: 'error', message: errorMessage(err).trim() };

@@ -16,6 +16,7 @@ import {
 } from '../scenario/model.js';
 import type { RealServerNode, Scenario, ScenarioNode } from '../scenario/schema.js';
 import { displayCommand, shellJoin, writeFileScript } from './shell.js';
+import { containerCommand } from './container-command.js';
 import type { ContainerSpec, Phase, Plan, Step } from './types.js';
 
 /** Where the page goes and how the web server starts: the contract every lab image keeps (images/README.md). */
@@ -274,14 +275,19 @@ function realServerWhy(rs: RealServerNode, method: 'dr' | 'nat' | 'tun'): string
 function dockerRunCommand(c: ContainerSpec): string {
   const profile = {
     privileged: ['--privileged=true'],
-    capabilities: ['--cap-add=ALL', '--cap-drop=SYS_RESOURCE', '--security-opt=seccomp=unconfined', '--security-opt=systempaths=unconfined', '--cgroupns=private'],
+    capabilities: [
+      '--cap-add=ALL', '--cap-drop=SYS_RESOURCE', '--security-opt=seccomp=unconfined', '--security-opt=apparmor=unconfined',
+      '--security-opt=systempaths=unconfined', '--cgroupns=private',
+    ],
     minimal: ['--cap-add=NET_ADMIN'],
   }[c.privilege];
   const [first, ...more] = c.interfaces;
   const argv = [
     'docker', 'run', '-d', ...profile, `--name=${c.name}`, `--hostname=${c.hostname}`, '--net', first!.network, '--ip', first!.address,
     ...Object.entries(c.sysctls).map(([k, v]) => `--sysctl=${k}=${v}`),
-    ...(c.init === 'systemd' ? ['--stop-signal=SIGRTMIN+3', c.image, '/usr/sbin/init'] : ['--init', c.image, 'sleep', 'infinity']),
+    ...(c.init === 'systemd' ? ['--stop-signal=SIGRTMIN+3'] : ['--init']),
+    c.image,
+    ...containerCommand(c),
   ];
   const connects = more.map((i) => ` && docker network connect --ip ${i.address} ${i.network} ${c.name}`);
   return shellJoin(argv) + connects.join('');

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, type Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
+import { containerCommand } from '../plan/container-command.js';
 import type { ContainerSpec, NetworkSpec } from '../plan/types.js';
 
 export interface ExecResult {
@@ -43,7 +44,7 @@ export function profileHostConfig(profile: ContainerSpec['privilege']): Docker.H
     case 'privileged':
       return { Privileged: true };
     case 'capabilities':
-      return { CapAdd: ['ALL'], CapDrop: ['SYS_RESOURCE'], SecurityOpt: ['seccomp=unconfined'], MaskedPaths: [], ReadonlyPaths: [] };
+      return { CapAdd: ['ALL'], CapDrop: ['SYS_RESOURCE'], SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'], MaskedPaths: [], ReadonlyPaths: [] };
     case 'minimal':
       return { CapAdd: ['NET_ADMIN'] };
   }
@@ -143,7 +144,7 @@ export class DockerRuntime {
       name: spec.name,
       Hostname: spec.hostname,
       Image: spec.image,
-      Cmd: systemd ? ['/usr/sbin/init'] : ['sleep', 'infinity'],
+      Cmd: containerCommand(spec),
       Labels: spec.labels,
       // systemd ignores SIGTERM as PID 1; SIGRTMIN+3 is its "halt" and stops it in a fraction of a second.
       StopSignal: systemd ? 'SIGRTMIN+3' : 'SIGTERM',
@@ -178,7 +179,10 @@ export class DockerRuntime {
 
   /** Runs argv in a container; output is streamed to the given sinks, the exit code returned. */
   async execStream(container: string, argv: string[], sinks: { stdout: Writable; stderr: Writable }, opts: { timeoutMs?: number } = {}): Promise<{ exitCode: number; timedOut: boolean }> {
-    const exec = await this.docker.getContainer(container).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false });
+    const exec = await this.docker
+      .getContainer(container)
+      .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false })
+      .catch((err: unknown) => Promise.reject(statusOf(err) === 409 ? this.stoppedError(container) : err));
     const stream = await exec.start({ hijack: true, stdin: false });
     this.docker.modem.demuxStream(stream, sinks.stdout, sinks.stderr);
     let timedOut = false;
@@ -209,6 +213,23 @@ export class DockerRuntime {
       await sleep(20);
     }
     throw new Error(`exec of ${argv.join(' ')} in ${container} did not report an exit code`);
+  }
+
+  /** What a container printed (its last `tail` lines, or all), stdout and stderr apart. */
+  async logs(container: string, tail?: number): Promise<{ stdout: string; stderr: string }> {
+    return demuxLogs(await this.docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false, ...(tail ? { tail } : {}) }));
+  }
+
+  /** A container that exited when a command was due in it: what it printed last says why. */
+  private async stoppedError(container: string): Promise<LabError> {
+    const c = this.docker.getContainer(container);
+    const state = await c.inspect().then((i) => `exit ${i.State.ExitCode}`, () => 'gone');
+    const logs = await this.logs(container, 5).then((l) => `${l.stdout}${l.stderr}`.trim(), () => '');
+    return environmentError(
+      `Container ${container} stopped (${state}) before a command could run in it.`,
+      `See what it printed: \`docker logs ${container}\` (\`--keep-on-failure\` keeps it); on a cgroup v2 host, systemd nodes need \`--privilege privileged\` or \`capabilities\`, or \`--init none\`.`,
+      logs ? [logs] : [],
+    );
   }
 
   /** `docker exec` returning demuxed stdout, stderr and the exit code, like testcontainers' exec. */
@@ -315,6 +336,22 @@ export function errorMessage(err: unknown): string {
 function splitRepoTag(ref: string): [string, string | undefined] {
   const colon = ref.lastIndexOf(':');
   return colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, undefined];
+}
+
+/** Non-TTY container logs are framed: [stream, 0, 0, 0, size (4 bytes, big-endian)] then the payload. */
+export function demuxLogs(buf: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const stream = buf[i]!;
+    const size = buf.readUInt32BE(i + 4);
+    const payload = buf.subarray(i + 8, i + 8 + size);
+    (stream === 2 ? err : out).push(payload);
+    i += 8 + size;
+  }
+  if (i === 0 && buf.length > 0) out.push(buf); // not framed (TTY): all of it is output
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
 function collector(): { sink: PassThrough; text: () => string } {

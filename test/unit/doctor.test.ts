@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { demuxLogs } from '../../src/runtime/docker.js';
 import {
   cgroupCheck,
   compareVersions,
-  demuxLogs,
   doctorFailure,
   doctorOk,
   dockerCheck,
