@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package.js';
 import { environmentError } from '../errors.js';
 import type { DockerRuntime } from '../runtime/docker.js';
 
@@ -14,7 +14,7 @@ export const IMAGE_FOR_BASE: Record<ImageBase, string> = { debian: DEBIAN_IMAGE,
 /** `docker import` keeps no CMD from a tarball; the lab's images boot systemd by default. */
 export const IMPORT_CHANGES = ['CMD ["/usr/sbin/init"]'];
 
-const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'images');
+const IMAGES_DIR = resolve(PACKAGE_ROOT, 'images');
 
 export function imageCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lvs-lab');
