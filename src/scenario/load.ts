@@ -52,7 +52,7 @@ function builtinScenarioPath(name: string): string {
 export function builtinScenarioText(name: string): string {
   return readFileSync(builtinScenarioPath(name), 'utf8').replace(
     /^(# yaml-language-server: \$schema=).*$/m,
-    `$1${resolve(PACKAGE_ROOT, SCENARIO_JSON_SCHEMA_PATH)}`,
+    (_line, prefix: string) => `${prefix}${resolve(PACKAGE_ROOT, SCENARIO_JSON_SCHEMA_PATH)}`,
   );
 }
 
@@ -75,7 +75,7 @@ export function validateScenario(data: unknown, origin: string): Scenario {
   if (!result.success) {
     throw usageError(
       `${origin} is not a valid scenario (${result.error.issues.length} problem${result.error.issues.length === 1 ? '' : 's'}).`,
-      'Fix each field listed; `lab list` shows built-in scenarios to copy from.',
+      'Fix each field listed; `lab show rr-basic` prints a built-in scenario to copy from.',
       result.error.issues.map(formatIssue),
     );
   }

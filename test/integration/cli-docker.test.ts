@@ -87,7 +87,7 @@ describe('lab up rr-basic on an engine without IPVS', () => {
     const up = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none', '--keep-on-failure', '--no-doctor']);
     expect(up.exitCode).toBe(3);
     const status = await lab(['status', '--json']);
-    const labs = JSON.parse(status.stdout);
+    const labs = JSON.parse(status.stdout).labs;
     expect(labs).toHaveLength(1);
     expect(labs[0].nodes.map((n: { node: string; addresses: Record<string, string> }) => [n.node, n.addresses.lvs_dr])).toEqual([
       ['client', '172.20.1.50'],
