@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { findNodeContainer } from '../lab/find.js';
 import { DockerRuntime } from '../runtime/docker.js';
+import { examples } from './help.js';
 import { parseOptions } from './options.js';
 
 export const captureCommand = new Command('capture')
@@ -14,6 +15,11 @@ export const captureCommand = new Command('capture')
   .option('--seconds <n>', 'stop after this many seconds anyway', '30')
   .option('-i, --interface <dev>', 'interface inside the node', 'eth0')
   .option('-f, --filter <expr>', 'tcpdump filter, e.g. "tcp port 80" or "arp"', '')
+  .addHelpText('after', examples(
+    ['lab capture rs1 -f "tcp port 80"', 'see the VIP arrive with the director\'s MAC'],
+    ['lab capture lvs -f arp -c 10', 'who answers ARP for the VIP'],
+    ['lab capture rs1 -w rs1.pcap -c 100', 'save it for Wireshark'],
+  ))
   .action(async (node: string, raw) => {
     const opts = parseOptions(
       z.object({

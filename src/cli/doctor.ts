@@ -9,7 +9,9 @@ import { resolveOnEngine } from '../lab/engine-facts.js';
 import { ASSUMED_FACTS, resolveAuto } from '../scenario/auto.js';
 import { loadScenario } from '../scenario/load.js';
 import { INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
+import { examples } from './help.js';
 import { parseOptions, scenarioOverrides } from './options.js';
+import { terminalWidth, writeJson } from './output.js';
 
 const doctorOptions = z.object({
   json: z.boolean().default(false),
@@ -19,12 +21,17 @@ const doctorOptions = z.object({
 export const doctorCommand = new Command('doctor')
   .description('check that this machine can run a scenario (Docker, image, cgroup, IPVS, privileges, subnets, VIP, names), each with its fix')
   .argument('[scenario]', 'a built-in scenario (`lab list`) or a scenario file', 'rr-basic')
-  .option('--json', 'one JSON document on stdout: { ok, checks: [{ id, title, status, detail, fix }] }')
+  .option('--json', 'one JSON document on stdout: { schema, ok, scenario, seconds, checks: [{ id, title, status, detail, fix }] }')
   .option('--init <mode>', `check as if \`lab up --init\`: ${INIT_SETTINGS.join(' | ')}`)
   .option('--privilege <profile>', `check as if \`lab up --privilege\`: ${PRIVILEGE_SETTINGS.join(' | ')}`)
   .option('--image <name>', 'check as if `lab up --image`')
+  .addHelpText('after', examples(
+    ['lab doctor', 'can rr-basic run here?'],
+    ['lab doctor nat', 'the same for another scenario'],
+    ['lab doctor --privilege capabilities', 'as `lab up --privilege capabilities` would run'],
+  ))
   .addHelpText('after', '\nExit 0 when no check fails (warnings allowed), 3 when one does (environment missing).')
-  .action(async (ref: string, raw) => {
+  .action(async (ref: string, raw, command: Command) => {
     const opts = parseOptions(doctorOptions, raw);
     const { scenario: fromFile } = loadScenario(ref);
     let scenario = applyOverrides(fromFile, opts);
@@ -60,9 +67,9 @@ export const doctorCommand = new Command('doctor')
     const seconds = (performance.now() - started) / 1000;
 
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(doctorJson(checks, scenario.name, seconds), null, 2)}\n`);
+      writeJson(command, doctorJson(checks, scenario.name, seconds));
     } else {
-      const width = process.stdout.isTTY ? process.stdout.columns : undefined;
+      const width = terminalWidth();
       process.stdout.write(`lab doctor ${scenario.name} (${seconds.toFixed(1)} s)\n\n${formatDoctorReport(checks, scenario.name, width ? { width } : {})}\n`);
     }
     if (!doctorOk(checks)) process.exitCode = ExitCode.environment;

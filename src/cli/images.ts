@@ -4,6 +4,7 @@ import { usageError } from '../errors.js';
 import { buildDebianRootfs, buildFromDockerfile, DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE, importRootfs } from '../lab/images.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { imageReference } from '../scenario/schema.js';
+import { examples } from './help.js';
 import { parseOptions } from './options.js';
 import { withSpinner } from './progress.js';
 
@@ -14,6 +15,10 @@ const build = new Command('build')
   .option('--rebuild', 'rebuild the cached root filesystem tarball')
   .option('--tag <name>', 'image name (default: lvs-lab/debian:bookworm or lvs-lab/centos7)')
   .option('--tar-only', 'only build (or find) the cached tarball and print its path; no Docker needed')
+  .addHelpText('after', examples(
+    ['lab images build --offline', 'lvs-lab/debian:bookworm from Debian packages, no registry'],
+    ['lab images build --base centos7', 'from its Dockerfile, where a registry is reachable'],
+  ))
   .action(async (raw) => {
     const opts = parseOptions(
       z.object({ base: z.enum(IMAGE_BASES), offline: z.boolean().default(false), rebuild: z.boolean().default(false), tag: imageReference.optional(), tarOnly: z.boolean().default(false) }),
@@ -44,6 +49,7 @@ const importTar = new Command('import')
   .description('import a root filesystem tarball (from `lab images build --offline` or images/debian/build-rootfs.sh) as the lab image')
   .argument('<tar>', 'the tarball')
   .option('--tag <name>', 'image name', DEBIAN_IMAGE)
+  .addHelpText('after', examples(['lab images import rootfs.tar', `as ${DEBIAN_IMAGE}`]))
   .action(async (tar: string, raw) => {
     const opts = parseOptions(z.object({ tag: imageReference }), raw);
     const runtime = await DockerRuntime.connect();
@@ -51,4 +57,8 @@ const importTar = new Command('import')
     process.stdout.write(`Image ${opts.tag} is ready.\n`);
   });
 
-export const imagesCommand = new Command('images').description('build and import the lab\'s images').addCommand(build).addCommand(importTar);
+export const imagesCommand = new Command('images')
+  .description('build and import the lab\'s images')
+  .addHelpText('after', examples(['lab images build --offline', 'the default image, from Debian packages']))
+  .addCommand(build)
+  .addCommand(importTar);

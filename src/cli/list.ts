@@ -1,19 +1,22 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { listBuiltinScenarios, loadScenario } from '../scenario/load.js';
+import { examples } from './help.js';
 import { parseOptions } from './options.js';
+import { writeJson } from './output.js';
 
 export const listCommand = new Command('list')
   .description('list the built-in scenarios and the tutorial each comes from')
-  .option('--json', 'machine-readable output')
-  .action((raw) => {
+  .option('--json', 'one JSON document on stdout: { schema, ok, scenarios: [{ name, title, seed, scheduler, forwarding }] }')
+  .addHelpText('after', examples(['lab list', 'names, titles and seeds'], ['lab show rr-basic', 'one of them as YAML']))
+  .action((raw, command: Command) => {
     const opts = parseOptions(z.object({ json: z.boolean().default(false) }), raw);
     const rows = listBuiltinScenarios().map((name) => {
       const { scenario } = loadScenario(name);
       return { name, title: scenario.title, seed: scenario.seed ?? null, scheduler: scenario.service.scheduler, forwarding: scenario.forwarding };
     });
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      writeJson(command, { ok: true, scenarios: rows });
       return;
     }
     const width = Math.max(...rows.map((r) => r.name.length));

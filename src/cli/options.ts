@@ -3,11 +3,14 @@ import { usageError } from '../errors.js';
 import { formatIssue } from '../scenario/load.js';
 import { imageReference, INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
 
-/** Commander hands over strings; zod turns them into checked values, and its issues into a usage error. */
+/**
+ * Commander hands over strings; zod turns them into checked values, and its issues into a usage error
+ * (its fix, the command's --help, is added by handleError, which knows the command).
+ */
 export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
   const result = schema.safeParse(raw);
   if (!result.success) {
-    throw usageError('Invalid options.', 'See `lab <command> --help`.', result.error.issues.map(formatIssue));
+    throw usageError('Invalid options.', undefined, result.error.issues.map(formatIssue));
   }
   return result.data;
 }

@@ -3,12 +3,15 @@ import { z } from 'zod';
 import { LABEL } from '../lab/labels.js';
 import { runningLabs } from '../lab/find.js';
 import { DockerRuntime } from '../runtime/docker.js';
+import { examples } from './help.js';
 import { parseOptions } from './options.js';
+import { writeJson } from './output.js';
 
 export const statusCommand = new Command('status')
   .description('list running labs and their nodes')
-  .option('--json', 'machine-readable output')
-  .action(async (raw) => {
+  .option('--json', 'one JSON document on stdout: { schema, ok, labs: [{ lab, scenario, source, nodes }] }')
+  .addHelpText('after', examples(['lab status', 'each running lab, its nodes, roles and addresses'], ['lab status --json', 'the same for scripts']))
+  .action(async (raw, command: Command) => {
     const opts = parseOptions(z.object({ json: z.boolean().default(false) }), raw);
     const runtime = await DockerRuntime.connect();
     const labs = [...(await runningLabs(runtime)).entries()].map(([name, containers]) => ({
@@ -20,7 +23,7 @@ export const statusCommand = new Command('status')
         .sort((a, b) => a.node.localeCompare(b.node)),
     }));
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(labs, null, 2)}\n`);
+      writeJson(command, { ok: true, labs });
       return;
     }
     if (labs.length === 0) {

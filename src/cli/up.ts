@@ -13,7 +13,9 @@ import { loadScenario } from '../scenario/load.js';
 import { INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
 import { verifyLab } from '../verify/run.js';
 import { formatVerifyReport } from '../verify/report.js';
+import { examples } from './help.js';
 import { parseOptions, requestCount, scenarioOverrides } from './options.js';
+import { terminalWidth, writeJson } from './output.js';
 import { createProgress, JsonProgress } from './progress.js';
 
 const upOptions = z.object({
@@ -33,7 +35,7 @@ export const upCommand = new Command('up')
   .argument('<scenario>', 'a built-in scenario (`lab list`) or a scenario file')
   .option('--dry-run', 'print the plan (every command, in order, with the reason) without touching Docker')
   .option('-v, --verbose', 'show each command and its output')
-  .option('--json', 'one JSON document on stdout (steps, verification)')
+  .option('--json', 'one JSON document on stdout: { schema, ok, lab, seconds, steps, verify } (with --dry-run: the plan)')
   .option('--no-verify', 'skip the verification at the end')
   .option('--requests <n>', 'requests per client the verification sends (default: two rounds of the scheduler)')
   .option('--keep-on-failure', 'leave the containers in place when a step fails, to look around')
@@ -42,7 +44,14 @@ export const upCommand = new Command('up')
   .option('--image <name>', 'override every node\'s image')
   .option('--no-doctor', 'skip the environment checks `up` runs first (they are `lab doctor`\'s)')
   .option('--egress', 'let the lab\'s networks route out (default: internal, no way out), e.g. to install packages by hand')
-  .action(async (ref: string, raw) => {
+  .addHelpText('after', examples(
+    ['lab up rr-basic', 'the tutorial lab: build, configure, verify'],
+    ['lab up rr-basic --dry-run', 'every command in order with its reason; touches nothing'],
+    ['lab up ./my-lab.yaml', 'your own scenario (start from `lab show rr-basic`)'],
+    ['lab up rr-basic --privilege capabilities', 'where privileged containers are refused'],
+    ['lab up rr-basic --no-verify --json', 'for scripts and CI (then `lab verify --junit`)'],
+  ))
+  .action(async (ref: string, raw, command: Command) => {
     const opts = parseOptions(upOptions, raw);
     const { scenario: fromFile, source } = loadScenario(ref);
     const requested = applyOverrides(fromFile, opts);
@@ -51,7 +60,8 @@ export const upCommand = new Command('up')
       const { scenario: assumed } = resolveAuto(requested, ASSUMED_FACTS);
       const plan = buildPlan(assumed, source);
       const note = hasAuto(requested) ? '\n(auto settings shown as privileged + systemd; `lab up` decides them on the engine.)' : '';
-      process.stdout.write(opts.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : `${formatPlan(plan)}${note}\n`);
+      if (opts.json) writeJson(command, { ok: true, dryRun: true, ...planToJson(plan) });
+      else process.stdout.write(`${formatPlan(plan, { width: terminalWidth() })}${note}\n`);
       return;
     }
     const runtime = await DockerRuntime.connect();
@@ -71,7 +81,7 @@ export const upCommand = new Command('up')
     const report = opts.verify ? await verifyLab(runtime, await findLab(runtime, plan.lab), { requests: opts.requests }) : undefined;
     if (opts.json) {
       const steps = progress instanceof JsonProgress ? progress.steps : [];
-      process.stdout.write(`${JSON.stringify({ ok: report?.ok ?? true, lab: plan.lab, seconds: Number(upSeconds.toFixed(1)), steps, verify: report ?? null }, null, 2)}\n`);
+      writeJson(command, { ok: report?.ok ?? true, dryRun: false, lab: plan.lab, seconds: Number(upSeconds.toFixed(1)), steps, verify: report ?? null });
     } else {
       process.stdout.write(`Lab ${plan.lab} is up (${upSeconds.toFixed(1)} s, ${plan.steps.length} steps).\n`);
       if (report) process.stdout.write(`\n${formatVerifyReport(report)}\n`);

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { shipped } from '../shipped.js';
+import { shipped } from '../package.js';
 import { z } from 'zod';
 import { ExitCode } from '../errors.js';
 import { findLab } from '../lab/find.js';
@@ -8,7 +8,9 @@ import { DockerRuntime } from '../runtime/docker.js';
 import { toJUnit } from '../verify/junit.js';
 import { formatVerifyReport } from '../verify/report.js';
 import { verifyLab } from '../verify/run.js';
+import { examples } from './help.js';
 import { parseOptions, requestCount } from './options.js';
+import { writeJson } from './output.js';
 import { withSpinner } from './progress.js';
 
 export const verifyCommand = new Command('verify')
@@ -18,7 +20,12 @@ export const verifyCommand = new Command('verify')
   .option('--json', `the report as one JSON document on stdout (${shipped('docs/verify-json.md')})`)
   .option('--junit <file>', 'also write the checks as JUnit XML, for CI systems')
   .option('--keep-captures <dir>', 'copy the .pcap files the checks used into this directory')
-  .action(async (ref: string | undefined, raw) => {
+  .addHelpText('after', examples(
+    ['lab verify', 'the only running lab'],
+    ['lab verify rr-basic --requests 12', 'twelve requests, six rounds of rr'],
+    ['lab verify rr-basic --junit verify.xml --keep-captures pcap/', 'for CI: a JUnit report and the captures as artifacts'],
+  ))
+  .action(async (ref: string | undefined, raw, command: Command) => {
     const opts = parseOptions(
       z.object({ requests: requestCount.optional(), json: z.boolean().default(false), junit: z.string().min(1).optional(), keepCaptures: z.string().min(1).optional() }),
       raw,
@@ -27,6 +34,7 @@ export const verifyCommand = new Command('verify')
     const lab = await findLab(runtime, ref);
     const report = await withSpinner(`Verifying ${lab.name}: requests to ${lab.scenario.service.vip}, with captures`, () => verifyLab(runtime, lab, opts), opts.json);
     if (opts.junit) writeFileSync(opts.junit, toJUnit(report));
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerifyReport(report)}\n`);
+    if (opts.json) writeJson(command, report);
+    else process.stdout.write(`${formatVerifyReport(report)}\n`);
     if (!report.ok) process.exitCode = ExitCode.checkFailed;
   });

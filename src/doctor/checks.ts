@@ -11,7 +11,7 @@ import { errorMessage, profileHostConfig, type DockerRuntime } from '../runtime/
 import { canonicalCidr, cidrsOverlap, intToIp, isIpv4, parseCidr, type Cidr } from '../scenario/ipv4.js';
 import { director, imageOf, initOf, privilegeOf, vipInterface } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
-import { shipped } from '../shipped.js';
+import { shipped } from '../package.js';
 
 /**
  * `lab doctor`: everything a lab needs from its environment, checked before anything is made, each with

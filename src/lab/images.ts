@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { environmentError } from '../errors.js';
 import type { DockerRuntime } from '../runtime/docker.js';
-import { shipped } from '../shipped.js';
+import { shipped } from '../package.js';
 
 export const DEBIAN_IMAGE = 'lvs-lab/debian:bookworm';
 export const IMAGE_BASES = ['debian', 'centos7'] as const;

@@ -5,7 +5,7 @@ import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
 import { loadIpvsFix } from '../lvs/modules.js';
 import { doctorFailure, engineContainers, engineNetworks, namesCheck, runDoctor } from '../doctor/checks.js';
 import type { Scenario } from '../scenario/schema.js';
-import { shipped } from '../shipped.js';
+import { shipped } from '../package.js';
 import type { StepOutcome, UpListener } from './events.js';
 import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from './images.js';
 import { teardown } from './teardown.js';

@@ -1,6 +1,6 @@
 import { forwardingOf, realServers } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
-import { UML_LAB_SCRIPT } from '../shipped.js';
+import { UML_LAB_SCRIPT } from '../package.js';
 
 /** Kernel modules a scenario needs on the Docker host: IPVS, its scheduler, and ipip for tunneling. */
 export function requiredModules(scenario: Scenario): string[] {

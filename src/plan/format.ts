@@ -1,10 +1,17 @@
+import { wrap } from '../text/wrap.js';
 import { PHASES, type Plan, type Step } from './types.js';
 
 /** Where a step runs: on a node, or on the Docker host (networks and containers). */
 export const stepWhere = (step: Step): string => (step.kind === 'network' || step.kind === 'container' ? 'host' : step.node);
 
-/** The plan as a student reads it: numbered commands grouped by phase, each with the tutorial's reason. */
-export function formatPlan(plan: Plan): string {
+const WHY = '       why: ';
+
+/**
+ * The plan as a student reads it: numbered commands grouped by phase, each with the tutorial's reason.
+ * With a `width` (a terminal's columns) the reasons are wrapped under themselves; without one (logs, pipes)
+ * each stays on one line, for grep.
+ */
+export function formatPlan(plan: Plan, opts: { width?: number } = {}): string {
   const s = plan.scenario;
   const lines = [`Plan for ${s.name}: ${s.title}${s.seed ? ` (from seed ${s.seed})` : ''}`, ''];
   let phase: Step['phase'] | undefined;
@@ -14,10 +21,16 @@ export function formatPlan(plan: Plan): string {
       lines.push(`== ${PHASES[phase]}`);
     }
     lines.push(`${String(i + 1).padStart(3)}. [${stepWhere(step)}] ${step.command}`);
-    lines.push(`       why: ${step.why}`);
+    lines.push(...whyLines(step.why, opts.width));
   });
   lines.push('', `${plan.steps.length} steps. Nothing was run (--dry-run).`);
   return lines.join('\n');
+}
+
+function whyLines(why: string, width: number | undefined): string[] {
+  if (width === undefined) return [`${WHY}${why}`];
+  const [first, ...rest] = wrap(why, Math.max(width - WHY.length, 30), { keepCommands: true });
+  return [`${WHY}${first}`, ...rest.map((line) => `${' '.repeat(WHY.length)}${line}`)];
 }
 
 /** The plan as data, for `--dry-run --json`. */

@@ -1,13 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../package.js';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { usageError } from '../errors.js';
+import { SCENARIO_JSON_SCHEMA_PATH } from './json-schema.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
-/** Built-in scenarios ship in the package's `scenarios/` folder (two levels above this file in src/ and dist/). */
-export const BUILTIN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
+/** Built-in scenarios ship in the package's `scenarios/` folder. */
+export const BUILTIN_DIR = resolve(PACKAGE_ROOT, 'scenarios');
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -33,11 +34,26 @@ export function loadScenario(ref: string): LoadedScenario {
     if (!existsSync(path)) throw usageError(`Scenario file ${path} does not exist.`, 'Check the path, or run `lab list` for the built-in scenarios.');
     return { scenario: parseScenario(readFileSync(path, 'utf8'), path), source: path };
   }
-  const path = join(BUILTIN_DIR, `${ref}.yaml`);
-  if (!existsSync(path)) {
-    throw usageError(`There is no built-in scenario "${ref}".`, `Built-in scenarios: ${listBuiltinScenarios().join(', ')}. A file path works too: lab up ./my-lab.yaml`);
-  }
+  const path = builtinScenarioPath(ref);
   return { scenario: parseScenario(readFileSync(path, 'utf8'), path), source: `builtin:${ref}` };
+}
+
+function builtinScenarioPath(name: string): string {
+  if (!listBuiltinScenarios().includes(name)) {
+    throw usageError(`There is no built-in scenario "${name}".`, `Built-in scenarios: ${listBuiltinScenarios().join(', ')}. A file path works too: lab up ./my-lab.yaml`);
+  }
+  return join(BUILTIN_DIR, `${name}.yaml`);
+}
+
+/**
+ * A built-in scenario's file, to copy and edit (`lab show`). Its editor schema line points at the installed
+ * schema by absolute path, since the copy will not sit next to the package's schema/ folder.
+ */
+export function builtinScenarioText(name: string): string {
+  return readFileSync(builtinScenarioPath(name), 'utf8').replace(
+    /^(# yaml-language-server: \$schema=).*$/m,
+    (_line, prefix: string) => `${prefix}${resolve(PACKAGE_ROOT, SCENARIO_JSON_SCHEMA_PATH)}`,
+  );
 }
 
 /** How many nodes YAML aliases (`*name`) may expand to: plenty for a scenario, far too few for a "billion laughs" file. */
@@ -69,7 +85,7 @@ export function validateScenario(data: unknown, origin: string): Scenario {
   if (!result.success) {
     throw usageError(
       `${origin} is not a valid scenario (${result.error.issues.length} problem${result.error.issues.length === 1 ? '' : 's'}).`,
-      'Fix each field listed; `lab list` shows built-in scenarios to copy from.',
+      'Fix each field listed; `lab show rr-basic` prints a built-in scenario to copy from.',
       result.error.issues.map(formatIssue),
     );
   }

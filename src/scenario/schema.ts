@@ -11,8 +11,12 @@ export const PRIVILEGE_PROFILES = ['privileged', 'capabilities', 'minimal'] as c
 export const INIT_SETTINGS = [...INIT_MODES, 'auto'] as const;
 export const PRIVILEGE_SETTINGS = [...PRIVILEGE_PROFILES, 'auto'] as const;
 
-const ipv4 = z.string().refine(isIpv4, { message: 'not an IPv4 address' });
-const cidr = z.string().refine((s) => parseCidr(s) !== undefined, { message: 'not a subnet like 172.20.0.0/16 (prefix 8-30)' });
+// The `pattern`s only give editors (via the JSON Schema) a first check; the refinements are the real one.
+const ipv4 = z.string().refine(isIpv4, { message: 'not an IPv4 address' }).meta({ pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' });
+const cidr = z
+  .string()
+  .refine((s) => parseCidr(s) !== undefined, { message: 'not a subnet like 172.20.0.0/16 (prefix 8-30)' })
+  .meta({ pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$' });
 const port = z.number().int().min(1).max(65535);
 const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'use lower-case letters, digits and "-" (it becomes a hostname)');
 // A node name is a container name (Docker: [a-zA-Z0-9][a-zA-Z0-9_.-]+, two characters at least) and a hostname.
@@ -26,96 +30,159 @@ const networkName = z
 /** Free text is stored in every container's labels; a bound keeps it far below what the Engine API accepts. */
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
-const network = z.strictObject({
-  name: networkName,
-  subnet: cidr,
-  /** No route out of the lab (Docker `--internal`): the lab's traffic stays between its own containers. */
-  internal: z.boolean().default(true),
-});
+const initField = z.enum(INIT_SETTINGS);
+const privilegeField = z.enum(PRIVILEGE_SETTINGS);
+const IMAGE_TEXT = 'Docker image the node runs. Default: defaults.image (lvs-lab/debian:bookworm, built by `lab images build --offline`).';
+const INIT_TEXT =
+  'PID 1 of the container: `systemd` runs /usr/sbin/init as the tutorial does (`docker run ... centos:7 /usr/sbin/init`) and ' +
+  'starts the web server with systemctl; `none` runs a tiny init and starts it with apachectl; `auto` picks on the engine (systemd where it boots).';
+const PRIVILEGE_TEXT =
+  'What the container may do: `privileged` is the tutorial\'s --privileged=true; `capabilities` is every capability but SYS_RESOURCE, ' +
+  'enough for systemd and sysctl -w; `minimal` is NET_ADMIN only, with the kernel settings set at create time; `auto` takes the first the engine accepts.';
 
-const route = z.strictObject({
-  to: z.union([z.literal('default'), cidr]),
-  via: ipv4,
-});
+const network = z
+  .strictObject({
+    name: networkName.describe('Docker network name, as in `docker network create ... lvs_dr`. Nodes refer to it in `addresses`.'),
+    subnet: cidr.describe(
+      'The network\'s subnet in CIDR form, e.g. 172.20.0.0/16 (`docker network create --subnet=...`). Write the network address: Docker stores 172.20.1.0/16 as 172.20.0.0/16. ' +
+        'Its first host (172.20.0.1 there) is Docker\'s gateway and cannot be a node.',
+    ),
+    internal: z
+      .boolean()
+      .default(true)
+      .describe('Docker `--internal`: no route out of the lab, its traffic stays between its own containers. Default true; `lab up --egress` turns it off for every network.'),
+  })
+  .describe('A Docker network of the lab (one L2 segment). DR needs the director and real servers on the same one; NAT puts the director on two.');
+
+const route = z
+  .strictObject({
+    to: z.union([z.literal('default'), cidr]).describe('`default`, or a destination subnet like 10.0.0.0/8.'),
+    via: ipv4.describe('The gateway, e.g. the director\'s DIP for a NAT real server (`ip route add default via DIP`).'),
+  })
+  .describe('A static route on the node: `ip route add TO via VIA`.');
 
 /** An image as Docker names it; also what `--image` accepts. */
 export const imageReference = z.string().refine(isImageReference, { message: 'not a Docker image reference like lvs-lab/debian:bookworm or registry:5000/team/image:tag (lower-case repository path)' });
 
 const nodeCommon = {
-  name: nodeName,
-  /** Address on the scenario's only network. */
-  address: ipv4.optional(),
-  /** Address per network, for nodes on several networks (NAT: client side and server side). */
-  addresses: z.record(z.string(), ipv4).optional(),
-  image: imageReference.optional(),
-  init: z.enum(INIT_SETTINGS).optional(),
-  privilege: z.enum(PRIVILEGE_SETTINGS).optional(),
-  routes: z.array(route).max(32).default([]),
+  name: nodeName.describe('Container name and hostname (lvs, rs1, rs2, client...): what `lab exec NODE`, `lab shell NODE` and the plan show.'),
+  address: ipv4
+    .optional()
+    .describe('The node\'s IPv4 address on the scenario\'s only network (`docker run --ip`). With several networks, use `addresses` instead.'),
+  addresses: z
+    .record(z.string(), ipv4)
+    .optional()
+    .describe('The node\'s address per network, `{ <network name>: <ip> }`, for scenarios with several networks (NAT: the client side and the server side).'),
+  image: imageReference.optional().describe(IMAGE_TEXT),
+  init: initField.optional().describe(`${INIT_TEXT} Default: defaults.init.`),
+  privilege: privilegeField.optional().describe(`${PRIVILEGE_TEXT} Default: defaults.privilege.`),
+  routes: z.array(route).max(32).default([]).describe('Static routes added before the node\'s LVS setup. Default: none.'),
 };
 
-const director = z.strictObject({
-  ...nodeCommon,
-  role: z.literal('director'),
-  /** The alias the tutorial gives the VIP on the director: `ifconfig eth0:1 VIP/16`. */
-  vipLabel: z.string().regex(/^eth\d+:\w+$/, "like eth0:1").max(15, 'at most 15 characters (a Linux interface label)').optional(),
-});
+const director = z
+  .strictObject({
+    ...nodeCommon,
+    role: z.literal('director').describe('The director (load balancer): owns the VIP and holds the IPVS table (`ipvsadm -A`/`-a`).'),
+    vipLabel: z
+      .string()
+      .regex(/^eth\d+:\w+$/, 'like eth0:1')
+      .max(15, 'at most 15 characters (a Linux interface label)')
+      .optional()
+      .describe('The alias the VIP gets on the director, as the tutorial\'s `ifconfig eth0:1 VIP/16`. Default: <interface>:1 of the VIP\'s network.'),
+  })
+  .describe('The director: exactly one per scenario.');
 
-const realServer = z.strictObject({
-  ...nodeCommon,
-  role: z.literal('real-server'),
-  /** The page this server serves, so the client can tell who answered. */
-  page: text(4096).min(1).refine((page) => !page.includes('\0'), { message: 'contains a NUL character, which no command line can carry' }),
-  weight: z.number().int().min(0).max(65535).default(1),
-  forwarding: z.enum(FORWARDING).optional(),
-  /** Port the web server listens on; only NAT can map VIP:port to another port. */
-  port: port.optional(),
-  /** arp_ignore=1 / arp_announce=2 before the VIP goes on lo; off only to show the ARP problem (seed 004). */
-  arpSuppression: z.boolean().default(true),
-});
+const realServer = z
+  .strictObject({
+    ...nodeCommon,
+    role: z.literal('real-server').describe('A real server: runs the web server the director balances to.'),
+    page: text(4096)
+      .min(1)
+      .refine((page) => !page.includes('\0'), { message: 'contains a NUL character, which no command line can carry' })
+      .describe('The text its web server serves (/var/www/html/index.html), e.g. "from rs1 server...": how the client tells who answered.'),
+    weight: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(1)
+      .describe('`ipvsadm -a ... -w WEIGHT`: its share under weighted schedulers (wrr, wlc, ...); 0 takes it out of new scheduling. Default 1.'),
+    forwarding: z.enum(FORWARDING).optional().describe('This real server\'s forwarding method, if not the scenario\'s `forwarding`: dr (-g), nat (-m) or tun (-i).'),
+    port: port
+      .optional()
+      .describe('TCP/UDP port its web server listens on. Only NAT can map the VIP\'s port to another (VIP:80 -> RIP:8080). Default: service.port.'),
+    arpSuppression: z
+      .boolean()
+      .default(true)
+      .describe(
+        'DR/TUN: set arp_ignore=1 and arp_announce=2 before the VIP goes on lo, so only the director answers ARP for the VIP. ' +
+          'Default true; false shows the ARP problem (seed 004: a real server answers for the VIP and the director is bypassed).',
+      ),
+  })
+  .describe('A real server (RS) behind the VIP.');
 
-const client = z.strictObject({
-  ...nodeCommon,
-  role: z.literal('client'),
-});
+const client = z
+  .strictObject({
+    ...nodeCommon,
+    role: z.literal('client').describe('A client: `lab verify` sends its requests to the VIP from here.'),
+  })
+  .describe('A client node (not in the tutorials, which browsed from the host): `lab verify` needs requests from an address it controls.');
 
-const node = z.discriminatedUnion('role', [director, realServer, client]);
+const node = z
+  .discriminatedUnion('role', [director, realServer, client])
+  .describe('A container of the lab; `role` says which kind: director, real-server or client.');
 
 export const scenarioSchema = z
   .strictObject({
-    name: dnsLabel,
-    title: text(200).min(1),
-    /** Which tutorial in shared/seeds this scenario comes from. */
-    seed: text(200).optional(),
-    description: text(4096).optional(),
+    name: dnsLabel.describe('The lab\'s name: `lab up NAME`, `lab teardown NAME`, and the label on every container and network it makes.'),
+    title: text(200).min(1).describe('One line saying what the lab shows, printed by `lab list` and the plan.'),
+    seed: text(200).optional().describe('The tutorial in shared/seeds this scenario comes from, e.g. 000_b1166a4f114715ee.txt.'),
+    description: text(4096).optional().describe('A longer explanation for people reading the file.'),
     defaults: z
       .strictObject({
-        image: imageReference.default('lvs-lab/debian:bookworm'),
-        init: z.enum(INIT_SETTINGS).default('systemd'),
-        privilege: z.enum(PRIVILEGE_SETTINGS).default('privileged'),
+        image: imageReference.default('lvs-lab/debian:bookworm').describe('Docker image for nodes that do not set their own. Default lvs-lab/debian:bookworm.'),
+        init: initField.default('systemd').describe(`${INIT_TEXT} Default systemd.`),
+        privilege: privilegeField.default('privileged').describe(`${PRIVILEGE_TEXT} Default privileged.`),
       })
-      .prefault({}),
-    networks: z.array(network).min(1).max(16),
-    service: z.strictObject({
-      vip: ipv4,
-      port: port.default(80),
-      protocol: z.enum(['tcp', 'udp']).default('tcp'),
-      scheduler: z.enum(SCHEDULERS).default('rr'),
-      /** `ipvsadm -p SECONDS`: one client sticks to one real server. */
-      persistence: z.number().int().min(1).optional(),
-      /** The network the VIP lives on; defaults to the director's first. */
-      network: z.string().optional(),
-      /**
-       * Who writes the IPVS table: `ipvsadm` by hand (the tutorials), or keepalived, which also health-checks
-       * each real server over HTTP and takes it out of the table while it fails.
-       */
-      manager: z.enum(['ipvsadm', 'keepalived']).default('ipvsadm'),
-      /** keepalived's HTTP_GET check: seconds between checks (delay_loop). */
-      checkInterval: z.number().int().min(1).max(60).default(2),
-    }),
-    /** Forwarding method for real servers that do not set their own. */
-    forwarding: z.enum(FORWARDING).default('dr'),
-    nodes: z.array(node).min(1).max(64),
+      .prefault({})
+      .describe('What every node gets unless it says otherwise; `lab up --image/--init/--privilege` override them for every node.'),
+    networks: z.array(network).min(1).max(16).describe('The lab\'s Docker networks (at least one).'),
+    service: z
+      .strictObject({
+        vip: ipv4.describe('The virtual IP clients call (`ipvsadm -A -t VIP:PORT`): on the director\'s interface, and hidden on lo (DR) or tunl0 (TUN) of the real servers.'),
+        port: port.default(80).describe('The virtual service\'s port. Default 80.'),
+        protocol: z.enum(['tcp', 'udp']).default('tcp').describe('`ipvsadm -A -t` (tcp) or `-u` (udp). Default tcp.'),
+        scheduler: z
+          .enum(SCHEDULERS)
+          .default('rr')
+          .describe('`ipvsadm -s`: rr round robin, wrr weighted rr, lc least-connection, wlc weighted lc, sh source hashing, ... Each is the kernel module ip_vs_<name>. Default rr.'),
+        persistence: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('`ipvsadm -p SECONDS`: a client keeps going to the same real server for this many seconds after its last connection. Default: none.'),
+        network: z.string().optional().describe('The network the VIP lives on (a `networks[].name`). Default: the director\'s first network.'),
+        manager: z
+          .enum(['ipvsadm', 'keepalived'])
+          .default('ipvsadm')
+          .describe('Who writes the IPVS table: `ipvsadm` by hand (the tutorials), or keepalived, which also health-checks each real server over HTTP and takes it out of the table while it fails. Default ipvsadm.'),
+        checkInterval: z
+          .number()
+          .int()
+          .min(1)
+          .max(60)
+          .default(2)
+          .describe('keepalived only: seconds between HTTP checks of each real server (delay_loop). Default 2.'),
+      })
+      .describe('The virtual service the director balances.'),
+    forwarding: z
+      .enum(FORWARDING)
+      .default('dr')
+      .describe('Forwarding method of real servers that do not set their own: dr direct routing (-g, the tutorial\'s), nat masquerading (-m), tun IP-in-IP tunneling (-i). Default dr.'),
+    nodes: z.array(node).min(1).max(64).describe('The containers: exactly one director, at least one real-server and at least one client.'),
   })
+  .describe('An lvs-lab scenario: a classic LVS tutorial as data. `lab up FILE` builds it in Docker; `lab show rr-basic` prints one to start from.')
   .superRefine((s, ctx) => {
     const networks = new Map<string, z.infer<typeof network>>();
     s.networks.forEach((n, i) => {

@@ -1,13 +1,23 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { VerifyReport } from './run.js';
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+// Characters XML 1.0 does not allow at all, even escaped: C0 controls but tab, LF and CR; U+FFFE, U+FFFF; lone surrogates.
+const NOT_XML = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** JUnit XML for CI systems: one testcase per check; "not checked" is a skip, never a pass. */
+/** Text as XML character data: terminal colours and other escapes removed (a check's output may carry them), then escaped. */
+const escape = (s: string) =>
+  stripVTControlCharacters(s).replace(NOT_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * JUnit XML for CI systems: one testcase per check; "not checked" is a skip, never a pass. `time` is in seconds:
+ * the suite's is the verification's; the checks judge evidence gathered once for all of them, so theirs is 0.
+ */
 export function toJUnit(report: VerifyReport): string {
   const failures = report.checks.filter((c) => c.status === 'fail').length;
   const skipped = report.checks.filter((c) => c.status === 'not-checked').length;
+  const time = report.seconds.toFixed(3);
   const cases = report.checks.map((c) => {
-    const open = `    <testcase classname="lvs-lab.${escape(report.lab)}" name="${escape(`${c.id}: ${c.title}`)}">`;
+    const open = `    <testcase classname="lvs-lab.${escape(report.lab)}" name="${escape(`${c.id}: ${c.title}`)}" time="0">`;
     const body =
       c.status === 'fail'
         ? `\n      <failure message="${escape(c.summary)}">${escape(c.diagnosis ?? c.summary)}</failure>\n    `
@@ -18,8 +28,8 @@ export function toJUnit(report: VerifyReport): string {
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="lab verify" tests="${report.checks.length}" failures="${failures}" skipped="${skipped}">`,
-    `  <testsuite name="${escape(report.lab)}" tests="${report.checks.length}" failures="${failures}" skipped="${skipped}">`,
+    `<testsuites name="lab verify" tests="${report.checks.length}" failures="${failures}" skipped="${skipped}" time="${time}">`,
+    `  <testsuite name="${escape(report.lab)}" tests="${report.checks.length}" failures="${failures}" skipped="${skipped}" time="${time}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

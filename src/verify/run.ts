@@ -45,6 +45,8 @@ export interface VerifyReport {
     connections: { command: string; output: string; entries: Connection[] };
   };
   captures: string[];
+  /** Wall time of the whole verification (requests, captures, tables), which all its checks share. */
+  seconds: number;
   ok: boolean;
 }
 
@@ -71,6 +73,7 @@ export function defaultRequests(scenario: Scenario): number {
  * Then judges each property of the forwarding method and the scheduler on that evidence.
  */
 export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: VerifyOptions): Promise<VerifyReport> {
+  const started = performance.now();
   const scenario = lab.scenario;
   const count = opts.requests ?? defaultRequests(scenario);
   const client = clients(scenario)[0]!;
@@ -147,6 +150,7 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
       connections: { command: LIST_CONNECTIONS.join(' '), output: conns.stdout + conns.stderr, entries },
     },
     captures: kept,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
     ok: checks.every((c) => c.status !== 'fail'),
   };
 }

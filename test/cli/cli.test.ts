@@ -70,6 +70,6 @@ describe('lab CLI without Docker', () => {
 
   it('`lab list` names each scenario\'s seed', async () => {
     const r = await lab(['list', '--json']);
-    expect(JSON.parse(r.stdout)).toContainEqual(expect.objectContaining({ name: 'rr-basic', seed: '000_b1166a4f114715ee.txt' }));
+    expect(JSON.parse(r.stdout).scenarios).toContainEqual(expect.objectContaining({ name: 'rr-basic', seed: '000_b1166a4f114715ee.txt' }));
   });
 });

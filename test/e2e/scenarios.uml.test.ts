@@ -175,7 +175,7 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
   });
 
   it('status lists the running lab; the tutorial\'s own commands run through `lab exec`', () => {
-    const labs = JSON.parse(result('status').stdout);
+    const labs = JSON.parse(result('status').stdout).labs;
     expect(labs.map((l: { lab: string }) => l.lab)).toEqual(['rr-basic']);
     expect(result('tutorial-ipvsadm-Lnc').stdout).toMatch(/TCP\s+\S+\s+\w+\s+172\.20\.1\.50:\d+\s+172\.20\.1\.100:80\s+172\.20\.1\.1[01]:80/);
     // Seed 000's observation: the director holds no TCP connection for the VIP, the real server does.

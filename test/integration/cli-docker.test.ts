@@ -158,7 +158,7 @@ describe(`lab up rr-basic on this host (${host.label})`, () => {
     const up = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none', '--keep-on-failure', '--no-doctor', '--no-verify'], { timeoutMs: 600_000 });
     expect(up.exitCode, up.stderr).toBe(host.ipvs ? 0 : 3);
     const status = await lab(['status', '--json']);
-    const labs = JSON.parse(status.stdout);
+    const labs = JSON.parse(status.stdout).labs;
     expect(labs).toHaveLength(1);
     expect(labs[0].nodes.map((n: { node: string; addresses: Record<string, string> }) => [n.node, n.addresses.lvs_dr])).toEqual([
       ['client', '172.20.1.50'],

@@ -74,7 +74,7 @@ describe('a look-alike label is not a lab', () => {
   it('`lab status` does not list a container carrying only the lab label', async () => {
     const r = await lab(['status', '--json']);
     expect(r.exitCode).toBe(0);
-    expect(JSON.parse(r.stdout).map((l: { lab: string }) => l.lab)).not.toContain(FOREIGN_LAB);
+    expect(JSON.parse(r.stdout).labs.map((l: { lab: string }) => l.lab)).not.toContain(FOREIGN_LAB);
   });
 
   it('`lab teardown` of the look-alike lab removes nothing', async () => {

@@ -87,7 +87,7 @@ describe('the npm package, installed into an empty prefix', () => {
   });
 
   it('the User-Mode Linux route that messages name is installed and executable', () => {
-    const r = run(process.execPath, ['--input-type=module', '-e', `import('${join(installed, 'dist', 'shipped.js')}').then((m) => console.log(m.UML_LAB_SCRIPT))`]);
+    const r = run(process.execPath, ['--input-type=module', '-e', `import('${join(installed, 'dist', 'package.js')}').then((m) => console.log(m.UML_LAB_SCRIPT))`]);
     expect(r.stdout.trim()).toBe(join(installed, 'scripts', 'uml-lab.sh'));
     accessSync(r.stdout.trim(), constants.X_OK);
     for (const f of ['scripts/uml.sh', 'scripts/uml-guest-init.sh', 'scripts/host-programs']) expect(existsSync(join(installed, f))).toBe(true);

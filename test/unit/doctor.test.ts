@@ -19,7 +19,8 @@ import {
   vipCheck,
   type DoctorCheck,
 } from '../../src/doctor/checks.js';
-import { doctorJson, formatDoctorReport, formatDoctorTable, formatVerdict, wrap } from '../../src/doctor/report.js';
+import { doctorJson, formatDoctorReport, formatDoctorTable, formatVerdict } from '../../src/doctor/report.js';
+import { wrap } from '../../src/text/wrap.js';
 import { environmentError, ExitCode } from '../../src/errors.js';
 import { LABEL, labLabels } from '../../src/lab/labels.js';
 import { applyOverrides } from '../../src/scenario/model.js';

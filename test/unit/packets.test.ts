@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, formatHopTable, hopTable, type Captures, type Topology } from '../../src/verify/dr.js';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { toJUnit } from '../../src/verify/junit.js';
 import { parseArpingReplies, parseTcpdump, tcpSocketsOn } from '../../src/verify/packets.js';
 import type { VerifyReport } from '../../src/verify/run.js';
@@ -102,12 +103,38 @@ describe('JUnit reporter', () => {
         { id: 'scheduling', title: 'Scheduling (lc)', status: 'not-checked', summary: 'no check' },
         { id: 'return-path', title: 'Return path', status: 'pass', summary: 'ok' },
       ],
+      seconds: 12.5,
     } as unknown as VerifyReport;
     const xml = toJUnit(report);
-    expect(xml).toContain('<testsuites name="lab verify" tests="3" failures="1" skipped="1">');
+    expect(xml).toContain('<testsuites name="lab verify" tests="3" failures="1" skipped="1" time="12.500">');
     expect(xml).toContain('<failure message="answered by rs1 &amp; lvs">rs1 answers &quot;ARP&quot;</failure>');
     expect(xml).toContain('name="arp: ARP &lt;VIP&gt;"');
     expect(xml).toContain('<skipped message="no check"/>');
     expect((xml.match(/<testcase /g) ?? []).length).toBe(3);
+  });
+
+  it('is valid XML 1.0 when a message carries terminal colours and control characters, with times in seconds', () => {
+    const report = {
+      lab: 'rr-basic',
+      checks: [
+        { id: 'scheduling', title: 'Scheduling (rr)', status: 'fail', summary: 'got \x1b[31mrs1 rs1\x1b[0m', diagnosis: 'curl said \x07\x00bell\x1b]0;title\x07 & stopped\r\n' },
+        { id: 'arp', title: 'ARP\x1b[1m', status: 'pass', summary: 'tab\tkept' },
+      ],
+      seconds: 7.25,
+    } as unknown as VerifyReport;
+    const xml = toJUnit(report);
+    // fast-xml-parser checks structure but not XML 1.0's Char production, so that is checked here.
+    expect(xml).not.toMatch(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
+    const suite = doc.testsuites.testsuite;
+    expect(doc.testsuites.time).toBe('7.250');
+    expect(suite.time).toBe('7.250');
+    const [scheduling, arp] = suite.testcase;
+    expect(scheduling.time).toBe('0');
+    expect(scheduling.failure.message).toBe('got rs1 rs1');
+    expect(scheduling.failure['#text']).toBe('curl said bell & stopped');
+    expect(arp.name).toBe('arp: ARP');
+    expect(arp['system-out']).toBe('tab\tkept');
   });
 });

@@ -117,6 +117,19 @@ describe('planner', () => {
     expect(text).toContain('why: ');
     expect(planToJson(plan).steps).toHaveLength(plan.steps.length);
   });
+
+  it('wraps the why: lines to a terminal\'s width, under themselves, and not at all without one', () => {
+    const plan = buildPlan(rr(), 'builtin:rr-basic');
+    const longest = Math.max(...plan.steps.map((s) => s.why.length));
+    expect(longest).toBeGreaterThan(200);
+    const whyBlocks = (text: string) => text.split('\n').filter((l) => /^ {7}(why: | {5})/.test(l));
+    expect(whyBlocks(formatPlan(plan))).toHaveLength(plan.steps.length);
+    const wrapped = formatPlan(plan, { width: 80 });
+    // Only a backticked command too long for a line may overflow (kept whole for copying).
+    expect(whyBlocks(wrapped).filter((l) => l.length > 80 && !l.includes('`'))).toEqual([]);
+    expect(whyBlocks(wrapped).length).toBeGreaterThan(plan.steps.length);
+    expect(whyBlocks(wrapped).join(' ').replace(/\s+/g, ' ')).toContain(plan.steps.find((s) => s.why.length === longest)!.why.replace(/\s+/g, ' '));
+  });
 });
 
 describe('keepalived-managed scenario (failover)', () => {
