@@ -28,7 +28,8 @@ as_root modprobe ip_vs $SCHEDULER_MODULES
 # From here on, whatever fails, the lab goes away.
 trap 'lab teardown "$SCENARIO" || true' EXIT
 
-lab images build
+# The lab image from its Dockerfile where a registry answers, else from Debian packages (no registry needed).
+lab images build || lab images build --offline
 lab doctor "$SCENARIO"
 lab up "$SCENARIO" --no-verify
 mkdir -p "$RESULTS/pcap"
