@@ -42,6 +42,8 @@ mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm 2>/dev/null
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+# what udev makes on any host: bash's process substitution (`source <(...)`) needs /dev/fd
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 mount -t tmpfs tmpfs /dev/shm
 # writable scratch areas (inside UML's RAM, never written to the host)
 mount -t tmpfs -o mode=1777 tmpfs /tmp
