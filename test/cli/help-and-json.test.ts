@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { program } from '../../src/cli/program.js';
 import { PACKAGE_ROOT } from '../../src/package.js';
-import { lab, CLI, REPO_ROOT } from '../helpers/cli.js';
+import { lab, REPO_ROOT } from '../helpers/cli.js';
 
 const NO_ENGINE = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -68,10 +69,19 @@ describe('help that teaches', () => {
 });
 
 describe('bash completion, from commander\'s metadata', () => {
+  // `lab completion bash` once (node starts slowly in User-Mode Linux, which runs this file too), then a real
+  // bash sources it for each line.
+  const scriptFile = join(mkdtempSync(join(tmpdir(), 'lab-completion-')), 'lab.bash');
+  beforeAll(async () => {
+    const r = await lab(['completion', 'bash']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    writeFileSync(scriptFile, r.stdout);
+  });
+
   /** What bash offers after typing `line` (the last word being completed), with the script sourced in a real bash. */
   const complete = (line: string): string[] => {
     const script = [
-      `source <(${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} completion bash)`,
+      `source ${JSON.stringify(scriptFile)}`,
       `COMP_WORDS=(${line}); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 ))`,
       '[[ "$LINE" == *" " ]] && { COMP_WORDS+=(""); COMP_CWORD=$(( COMP_CWORD + 1 )); }',
       '$(complete -p lab | sed -E "s/.*-F ([^ ]+) .*/\\1/")',
