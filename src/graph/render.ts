@@ -23,7 +23,7 @@ export function renderGraph(graph: TopologyGraph, format: GraphFormat): string {
     case 'svg':
       return `<?xml version="1.0" encoding="UTF-8"?>\n${renderSvg(graph)}\n`;
     case 'html':
-      return htmlPage(`${graph.name}: topology`, `<h1>${escapeXml(`${graph.name}: ${graph.title}`)}</h1>\n<div class="picture">${renderSvg(graph)}</div>`);
+      return htmlPage(`${graph.name}: topology`, `<h1>${escapeXml(`lab graph ${graph.name}`)}</h1>\n<div class="picture">${renderSvg(graph)}</div>`);
     case 'markdown':
       return mermaidMarkdown(graph);
     case 'mermaid':
