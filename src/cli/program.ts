@@ -14,6 +14,7 @@ import { shellCommand } from './shell.js';
 import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
 import { teardownCommand } from './teardown.js';
+import { uiCommand } from './ui.js';
 import { upCommand } from './up.js';
 import { verifyCommand } from './verify.js';
 import { versionCommand } from './version.js';
@@ -31,7 +32,7 @@ export const program = new Command('lab')
   ))
   .addHelpText('after', '\nExit codes: 0 ok, 1 a check or step failed, 2 usage or input error, 3 environment missing (Docker, IPVS, image).');
 
-for (const command of [listCommand, showCommand, upCommand, verifyCommand, graphCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand, schemaCommand, completionCommand, versionCommand]) {
+for (const command of [listCommand, showCommand, upCommand, verifyCommand, graphCommand, uiCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand, schemaCommand, completionCommand, versionCommand]) {
   program.addCommand(command);
 }
 // Commander throws instead of printing and exiting, so every error, its own included, goes through handleError.

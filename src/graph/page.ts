@@ -11,23 +11,29 @@ pre { background: #f7f7f7; padding: 8px; overflow-x: auto; }
 .verdict { font-size: 15px; font-weight: bold; } .muted { color: #666; }
 `;
 
+/** Fetches nothing: a stray reference cannot load. */
+const STATIC_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+/** The live page (`lab ui`): its own inline script, which talks to the server that served it and nothing else. */
+export const LIVE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'unsafe-inline'; connect-src 'self'";
+
 /**
- * A page that opens from disk and fetches nothing: styles inline, pictures inline SVG, no scripts, and a
- * Content-Security-Policy that forbids loading anything from anywhere, so a stray reference cannot fetch.
+ * A self-contained page: styles inline, pictures inline SVG, and a Content-Security-Policy that forbids loading
+ * anything from anywhere (the static pages have no script at all; `script` is for the live page).
  */
-export function htmlPage(title: string, body: string): string {
+export function htmlPage(title: string, body: string, script?: string): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    `<meta http-equiv="Content-Security-Policy" content="${script === undefined ? STATIC_POLICY : LIVE_POLICY}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeXml(title)}</title>`,
     `<style>${STYLE}</style>`,
     '</head>',
     '<body>',
     body,
+    ...(script === undefined ? [] : [`<script>${script}</script>`]),
     '</body>',
     '</html>',
     '',

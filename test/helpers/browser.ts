@@ -17,23 +17,28 @@ export interface Browser {
   context: BrowserContext;
   /** Every URL any page asked for, in order: the tests assert they are all file: or data:. */
   requests: string[];
+  allowedOrigins: string[];
   close(): Promise<void>;
 }
 
-const isLocal = (url: string) => url.startsWith('file:') || url.startsWith('data:');
+const isLocal = (url: string, origins: string[]) => url.startsWith('file:') || url.startsWith('data:') || origins.some((o) => url.startsWith(o));
 
-/** A headless Chromium with a fresh profile, in which anything but file: and data: is refused before it leaves. */
-export async function openBrowser(): Promise<Browser> {
+/**
+ * A headless Chromium with a fresh profile, in which anything but file: and data: (and the given origins:
+ * `lab ui`'s own loopback server) is refused before it leaves.
+ */
+export async function openBrowser(allowedOrigins: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (apt-get install chromium).`);
   const profile = mkdtempSync(join(tmpdir(), 'lab-chromium-'));
   // launchPersistentContext is playwright's way to give --user-data-dir.
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
   const requests: string[] = [];
   context.on('request', (r) => requests.push(r.url()));
-  await context.route((url) => !isLocal(url.href), (route) => route.abort('blockedbyclient'));
+  await context.route((url) => !isLocal(url.href, allowedOrigins), (route) => route.abort('blockedbyclient'));
   return {
     context,
     requests,
+    allowedOrigins,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
@@ -60,4 +65,4 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-export const nonLocalRequests = (browser: Browser) => browser.requests.filter((url) => !isLocal(url));
+export const nonLocalRequests = (browser: Browser) => browser.requests.filter((url) => !isLocal(url, browser.allowedOrigins));
