@@ -16,11 +16,13 @@ export const uiCommand = new Command('ui')
     const opts = parseOptions(z.object({ port: z.coerce.number().int().min(0).max(65535) }), raw);
     const { lab, server } = await serveLabUi(ref, opts.port);
     process.stdout.write(`lab ui ${lab}: open ${server.url} (loopback only). Ctrl-C stops it.\n`);
-    // Ctrl-C (or a kill) closes the server and its connections, then the process ends on its own with exit 0.
+    // Ctrl-C (or a kill) closes the server and its connections, then exits 0 at once: the Docker client's
+    // kept-alive sockets would otherwise hold the process open.
     await new Promise<void>((resolve) => {
       const stop = () => void server.close().then(resolve);
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
     process.stdout.write('lab ui stopped.\n');
+    process.exit(0);
   });

@@ -15,12 +15,12 @@ export interface ScenarioWithOrigin {
  * running lab of that name if there is one (what really runs, from its labels), else the built-in scenario;
  * nothing is the only running lab. Without a Docker engine, names are built-in scenarios.
  */
-export async function scenarioOf(ref: string | undefined): Promise<ScenarioWithOrigin> {
+export async function scenarioOf(ref: string | undefined, connect: () => Promise<DockerRuntime> = () => DockerRuntime.connect()): Promise<ScenarioWithOrigin> {
   if (ref !== undefined && isFileReference(ref)) {
     const loaded = loadScenario(ref);
     return { scenario: loaded.scenario, origin: `file ${loaded.source}` };
   }
-  const runtime = await DockerRuntime.connect().catch((err: unknown) => {
+  const runtime = await connect().catch((err: unknown) => {
     if (ref === undefined) throw withHint(err, 'Name a scenario to draw it without Docker, e.g. `lab graph rr-basic`, or start the engine.');
     return undefined;
   });
