@@ -68,7 +68,22 @@ describe.each(listBuiltinScenarios())('every renderer draws all of %s', (name) =
   it('Mermaid: every node and every link to a network', () => {
     const text = renderMermaid(g);
     expect(text.startsWith('flowchart LR\n')).toBe(true);
-    for (const n of g.nodes) for (const i of n.interfaces) expect(text).toContain(`node_${n.name.replace(/-/g, '_')} ---|"${i.device} ${i.address}"| net_${i.network}`);
+    g.nodes.forEach((n, k) => {
+      expect(text).toContain(`  node${k}["${n.name} (`);
+      for (const i of n.interfaces) expect(text).toContain(`node${k} ---|"${i.device} ${i.address}"| net${g.networks.findIndex((net) => net.name === i.network)}`);
+    });
+  });
+});
+
+describe('Mermaid text', () => {
+  it('a title with a line break stays one comment line', () => {
+    const text = renderMermaid({ ...graphOf('rr-basic'), title: 'two\nlines' });
+    expect(text.split('\n')[1]).toBe('  %% rr-basic: two lines');
+  });
+  it('quotes in names and pages cannot end a label', () => {
+    const g = graphOf('rr-basic');
+    const text = renderMermaid({ ...g, networks: [{ ...g.networks[0]!, subnet: 'a"b<c>' }] });
+    expect(text).toContain('net0[("lvs_dr<br/>a#quot;b#lt;c#gt;")]');
   });
 });
 
