@@ -4,6 +4,7 @@ import { captureCommand } from './capture.js';
 import { completionCommand } from './completion.js';
 import { doctorCommand } from './doctor.js';
 import { execCommand } from './exec.js';
+import { graphCommand } from './graph.js';
 import { examples } from './help.js';
 import { imagesCommand } from './images.js';
 import { listCommand } from './list.js';
@@ -13,6 +14,7 @@ import { shellCommand } from './shell.js';
 import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
 import { teardownCommand } from './teardown.js';
+import { uiCommand } from './ui.js';
 import { upCommand } from './up.js';
 import { verifyCommand } from './verify.js';
 import { versionCommand } from './version.js';
@@ -30,7 +32,7 @@ export const program = new Command('lab')
   ))
   .addHelpText('after', '\nExit codes: 0 ok, 1 a check or step failed, 2 usage or input error, 3 environment missing (Docker, IPVS, image).');
 
-for (const command of [listCommand, showCommand, upCommand, verifyCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand, schemaCommand, completionCommand, versionCommand]) {
+for (const command of [listCommand, showCommand, upCommand, verifyCommand, graphCommand, uiCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand, schemaCommand, completionCommand, versionCommand]) {
   program.addCommand(command);
 }
 // Commander throws instead of printing and exiting, so every error, its own included, goes through handleError.

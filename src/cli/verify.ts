@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { shipped } from '../package.js';
 import { z } from 'zod';
 import { ExitCode } from '../errors.js';
 import { findLab } from '../lab/find.js';
 import { DockerRuntime } from '../runtime/docker.js';
+import { verifyPage } from '../verify/html.js';
 import { toJUnit } from '../verify/junit.js';
 import { formatVerifyReport } from '../verify/report.js';
 import { verifyLab } from '../verify/run.js';
@@ -20,20 +22,23 @@ export const verifyCommand = new Command('verify')
   .option('--json', `the report as one JSON document on stdout (${shipped('docs/verify-json.md')})`)
   .option('--junit <file>', 'also write the checks as JUnit XML, for CI systems')
   .option('--keep-captures <dir>', 'copy the .pcap files the checks used into this directory')
+  .option('--html <file>', 'also write the report as one page (no network needed to open it): the topology with the measured path, counts per real server, every check, links to the kept captures')
   .addHelpText('after', examples(
     ['lab verify', 'the only running lab'],
     ['lab verify rr-basic --requests 12', 'twelve requests, six rounds of rr'],
     ['lab verify rr-basic --junit verify.xml --keep-captures pcap/', 'for CI: a JUnit report and the captures as artifacts'],
+    ['lab verify rr-basic --html verify.html --keep-captures pcap/', 'a page to open in a browser, linking the captures'],
   ))
   .action(async (ref: string | undefined, raw, command: Command) => {
     const opts = parseOptions(
-      z.object({ requests: requestCount.optional(), json: z.boolean().default(false), junit: z.string().min(1).optional(), keepCaptures: z.string().min(1).optional() }),
+      z.object({ requests: requestCount.optional(), json: z.boolean().default(false), junit: z.string().min(1).optional(), keepCaptures: z.string().min(1).optional(), html: z.string().min(1).optional() }),
       raw,
     );
     const runtime = await DockerRuntime.connect();
     const lab = await findLab(runtime, ref);
     const report = await withSpinner(`Verifying ${lab.name}: requests to ${lab.scenario.service.vip}, with captures`, () => verifyLab(runtime, lab, opts), opts.json);
     if (opts.junit) writeFileSync(opts.junit, toJUnit(report));
+    if (opts.html) writeFileSync(opts.html, verifyPage(report, lab.scenario, { pageDir: dirname(resolve(opts.html)) }));
     if (opts.json) writeJson(command, report);
     else process.stdout.write(`${formatVerifyReport(report)}\n`);
     if (!report.ok) process.exitCode = ExitCode.checkFailed;

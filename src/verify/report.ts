@@ -1,7 +1,8 @@
 import { formatHopTable } from './dr.js';
 import type { VerifyReport } from './run.js';
 
-const MARK = { pass: 'PASS', fail: 'FAIL', 'not-checked': 'NOT CHECKED' } as const;
+/** How each status reads, in the terminal report and on the page. */
+export const MARK = { pass: 'PASS', fail: 'FAIL', 'not-checked': 'NOT CHECKED' } as const;
 
 /** The human report: the sequence, each check's line, and the director's own tables. */
 export function formatVerifyReport(report: VerifyReport): string {

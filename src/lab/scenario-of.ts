@@ -1,0 +1,36 @@
+import { LabError } from '../errors.js';
+import { DockerRuntime } from '../runtime/docker.js';
+import { isFileReference, loadScenario } from '../scenario/load.js';
+import type { Scenario } from '../scenario/schema.js';
+import { findLab, runningLabs } from './find.js';
+
+export interface ScenarioWithOrigin {
+  scenario: Scenario;
+  /** In words, for the user: `file /x/my-lab.yaml`, `built-in scenario rr-basic`, `running lab rr-basic (its labels)`. */
+  origin: string;
+}
+
+/**
+ * The scenario a reader-only command (graph) means: a file is read as it is, without Docker; a name is the
+ * running lab of that name if there is one (what really runs, from its labels), else the built-in scenario;
+ * nothing is the only running lab. Without a Docker engine, names are built-in scenarios.
+ */
+export async function scenarioOf(ref: string | undefined, connect: () => Promise<DockerRuntime> = () => DockerRuntime.connect()): Promise<ScenarioWithOrigin> {
+  if (ref !== undefined && isFileReference(ref)) {
+    const loaded = loadScenario(ref);
+    return { scenario: loaded.scenario, origin: `file ${loaded.source}` };
+  }
+  const runtime = await connect().catch((err: unknown) => {
+    if (ref === undefined) throw withHint(err, 'Name a scenario to draw it without Docker, e.g. `lab graph rr-basic`, or start the engine.');
+    return undefined;
+  });
+  if (runtime && (ref === undefined || (await runningLabs(runtime)).has(ref))) {
+    const lab = await findLab(runtime, ref);
+    return { scenario: lab.scenario, origin: `running lab ${lab.name} (its labels)` };
+  }
+  return { scenario: loadScenario(ref!).scenario, origin: `built-in scenario ${ref}` };
+}
+
+function withHint(err: unknown, hint: string): unknown {
+  return err instanceof LabError ? new LabError(err.message, { exitCode: err.exitCode, details: err.details, hint }) : err;
+}

@@ -1,0 +1,45 @@
+import { topologyGraph } from '../graph/model.js';
+import { htmlPage } from '../graph/page.js';
+import { escapeXml as esc, renderSvg } from '../graph/svg.js';
+import { clients, director, forwardingOf, realServerInterface, realServers, serverPort } from '../scenario/model.js';
+import type { Scenario } from '../scenario/schema.js';
+import { liveScript, type LiveConfig } from './live-script.js';
+import { UI_HEADER } from './server.js';
+
+const REFRESH_MS = 2000;
+const LIVE_COLUMNS = ['in table', 'weight', 'ActiveConn', 'InActConn', 'Conns', 'InPkts', 'OutPkts'];
+
+/** `lab ui`'s page: the topology, the director's counters per real server (refreshed), requests to send and watch, rs/web actions. */
+export function livePage(scenario: Scenario): string {
+  const config: LiveConfig = {
+    client: clients(scenario)[0]!.name,
+    director: director(scenario).name,
+    servers: Object.fromEntries(realServers(scenario).map((rs) => [rs.name, { address: realServerInterface(scenario, rs).address, port: serverPort(scenario, rs), forwarding: forwardingOf(scenario, rs) }])),
+    vip: scenario.service.vip,
+    port: scenario.service.port,
+    refreshMs: REFRESH_MS,
+    header: UI_HEADER,
+  };
+  const actions = (node: string) =>
+    (['rs', 'web'] as const).flatMap((group) => (['stop', 'start'] as const).map((action) =>
+      `<button class="node-action" data-group="${group}" data-action="${action}" data-node="${esc(node)}">${group} ${action}</button>`)).join(' ');
+  const rows = realServers(scenario).map((rs) =>
+    `<tr data-server="${esc(rs.name)}"><td>${esc(rs.name)}</td><td>${esc(config.servers[rs.name]!.address)}:${config.servers[rs.name]!.port}</td>${LIVE_COLUMNS.map(() => '<td class="live">-</td>').join('')}<td>${actions(rs.name)}</td></tr>`);
+  const body = [
+    `<h1>lab ui ${esc(scenario.name)}</h1>`,
+    `<p class="muted">Live from the director (<code>ipvsadm -Ln</code>, <code>ipvsadm -Ln --stats</code>), every ${REFRESH_MS / 1000} s: <span id="updated">waiting</span>. Served on this machine's loopback only; Ctrl-C in the terminal stops it.</p>`,
+    `<div class="picture" id="picture">${renderSvg(topologyGraph(scenario))}</div>`,
+    `<p><label>Requests from ${esc(config.client)}: <input id="count" type="number" min="1" max="100" value="6"></label> <button id="send">Send</button> <span class="muted">each a new TCP connection; the dots follow the path the forwarding method gives the server that answered (request blue, reply red).</span></p>`,
+    '<h2>Real servers in the director\'s table</h2>',
+    `<table id="servers"><tr><th>real server</th><th>address</th>${LIVE_COLUMNS.map((c) => `<th>${c}</th>`).join('')}<th>actions (as <code>lab rs</code> / <code>lab web</code>)</th></tr>`,
+    ...rows,
+    '</table>',
+    '<h2>Log</h2>',
+    '<ul id="log"></ul>',
+    '<h2>Director</h2>',
+    '<pre id="stats"></pre>',
+  ].join('\n');
+  // JSON in a script: `<` escaped so no value can close the script element.
+  const script = `(${liveScript.toString()})(${JSON.stringify(config).replace(/</g, '\\u003c')});`;
+  return htmlPage(`lab ui ${scenario.name}`, body, script);
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { environmentError } from '../../src/errors.js';
+import { LABEL } from '../../src/lab/labels.js';
+import { scenarioOf } from '../../src/lab/scenario-of.js';
+import type { DockerRuntime, LabelledContainer } from '../../src/runtime/docker.js';
+import { loadScenario } from '../../src/scenario/load.js';
+
+// Which scenario `lab graph` draws: a running lab's labels win over the built-in of the same name.
+
+/** A running rr-basic lab whose labels say it has a third real server (as if brought up from an edited file). */
+function runningLab(): DockerRuntime {
+  const scenario = loadScenario('rr-basic').scenario;
+  const edited = { ...scenario, nodes: [...scenario.nodes, { ...scenario.nodes.find((n) => n.name === 'rs2')!, name: 'rs3', address: '172.20.1.12', page: 'from rs3' }] };
+  const container: LabelledContainer = {
+    id: 'x', name: 'lvs', state: 'running', addresses: {}, macs: {},
+    labels: { [LABEL.lab]: 'rr-basic', [LABEL.scenario]: 'rr-basic', [LABEL.source]: 'file', [LABEL.node]: 'lvs', [LABEL.scenarioJson]: JSON.stringify(edited) },
+  };
+  return { listContainers: async () => [container] } as unknown as DockerRuntime;
+}
+const noEngine = async (): Promise<DockerRuntime> => {
+  throw environmentError('No Docker engine answers.', 'start it');
+};
+const names = (s: { scenario: { nodes: Array<{ name: string }> } }) => s.scenario.nodes.map((n) => n.name);
+
+describe('scenarioOf', () => {
+  it('a running lab of that name: its labels', async () => {
+    const found = await scenarioOf('rr-basic', async () => runningLab());
+    expect(found.origin).toBe('running lab rr-basic (its labels)');
+    expect(names(found)).toContain('rs3');
+  });
+  it('no name: the only running lab', async () => {
+    expect((await scenarioOf(undefined, async () => runningLab())).origin).toBe('running lab rr-basic (its labels)');
+  });
+  it('a name no lab runs, or no engine: the built-in scenario', async () => {
+    expect((await scenarioOf('nat', async () => runningLab())).origin).toBe('built-in scenario nat');
+    const offline = await scenarioOf('rr-basic', noEngine);
+    expect([offline.origin, names(offline).includes('rs3')]).toEqual(['built-in scenario rr-basic', false]);
+  });
+  it('a file never asks Docker', async () => {
+    const found = await scenarioOf('scenarios/wrr.yaml', () => { throw new Error('Docker was asked'); });
+    expect(found.origin).toMatch(/^file \/.*scenarios\/wrr\.yaml$/);
+  });
+  it('no name and no engine: the engine error, with a fix to name a scenario', async () => {
+    await expect(scenarioOf(undefined, noEngine)).rejects.toMatchObject({ exitCode: 3, hint: expect.stringContaining('lab graph rr-basic') });
+  });
+});
