@@ -5,6 +5,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_IMAGE } from '../../src/lab/images.js';
 import { rootfsTar } from '../helpers/image.js';
+import { nonLocalRequests, openBrowser, openFile, screenshot } from '../helpers/browser.js';
 import { CLI } from '../helpers/cli.js';
 import { runInUml, umlAvailable, type GuestResult, type UmlRun } from '../uml/harness.js';
 
@@ -54,7 +55,7 @@ beforeAll(async () => {
     commands: [
       // No image in the guest's fresh dockerd: `up` builds it (here: finds the cached tarball) and imports it.
       { ...lab('up', 'up', 'rr-basic'), timeoutSeconds: 900, stopOnFailure: true },
-      lab('verify', 'verify', 'rr-basic', '--json', '--junit', join(out, 'rr-basic.junit.xml'), '--keep-captures', join(out, 'pcap')),
+      lab('verify', 'verify', 'rr-basic', '--json', '--junit', join(out, 'rr-basic.junit.xml'), '--keep-captures', join(out, 'pcap'), '--html', join(out, 'rr-basic.html')),
       lab('verify-12', 'verify', 'rr-basic', '--requests', '12'),
       lab('status', 'status', '--json'),
       lab('tutorial-ipvsadm-Lnc', 'exec', 'lvs', '--', 'ipvsadm', '-Lnc'),
@@ -165,6 +166,23 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
     expect(pcaps).toEqual(['client-eth0.pcap', 'lvs-eth0.pcap', 'rs1-eth0.pcap', 'rs2-eth0.pcap']);
     for (const f of pcaps) expect(readFileSync(join(out, 'pcap', f)).readUInt32LE(0)).toBe(0xa1b2c3d4); // pcap magic
   });
+
+  it('--html: the page of a real run, opened in Chromium from disk, shows every check, the hop rows and the kept captures', async () => {
+    const report = JSON.parse(result('verify').stdout);
+    const browser = await openBrowser();
+    try {
+      const { page } = await openFile(browser, join(out, 'rr-basic.html'));
+      const checks = await page.locator('#checks tr.check').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-check'), r.getAttribute('data-status')]));
+      expect(checks).toEqual(report.checks.map((c: { id: string; status: string }) => [c.id, c.status]));
+      expect(await page.locator('tr.hop-row').count()).toBe(report.hops.length);
+      const links = await page.locator('a[href$=".pcap"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      expect(links.map((l) => l!.split('/').pop()).sort()).toEqual(['client-eth0.pcap', 'lvs-eth0.pcap', 'rs1-eth0.pcap', 'rs2-eth0.pcap']);
+      expect(nonLocalRequests(browser)).toEqual([]);
+      await screenshot(page, 'verify-rr-basic-uml');
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('the human report prints the sequence and the director\'s tables', () => {
     const v = result('verify-12');
