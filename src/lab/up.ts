@@ -85,6 +85,8 @@ export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListene
   const run = { ...plan, runId };
   listener.note(`Run ${runId}: everything it makes carries the label ${LABEL.run}=${runId}.`);
   const progress = trackPhases(listener);
+  let received: NodeJS.Signals | undefined;
+  void opts.interrupted?.then((signal) => (received = signal));
   const work = bringUp(run, runtime, progress.listener, opts);
   const never = new Promise<never>(() => undefined);
   const outcome: Outcome = await Promise.race([
@@ -97,10 +99,10 @@ export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListene
     throw await afterInterrupt(run, runtime, outcome.signal, progress.where(), opts.keepOnFailure === true);
   }
   // Before the first step nothing was made (doctor's probes remove themselves).
-  if (progress.started()) {
-    const cleaned = await cleanUp(run, runtime, opts.keepOnFailure === true);
-    listener.note(`${cleaned.said}${opts.keepOnFailure ? ` ${cleaned.fix}` : ' --keep-on-failure keeps it for a look.'}`);
-  }
+  const cleaned = progress.started() ? await cleanUp(run, runtime, opts.keepOnFailure === true) : NOTHING_MADE;
+  // Ctrl-C while a failure was being cleaned up: the user stopped it, so report that (exit 130/143).
+  if (received) throw interruptError(received, progress.where(), cleaned);
+  if (progress.started()) listener.note(`${cleaned.said} ${opts.keepOnFailure || cleaned.failed ? cleaned.fix : '--keep-on-failure keeps it for a look.'}`);
   throw outcome.error;
 }
 
@@ -137,26 +139,39 @@ function trackPhases(listener: UpListener): { listener: UpListener; where: () =>
 
 /** No new object from now on, the doctor's probes gone, then what the run made removed (or kept). */
 async function afterInterrupt(plan: Plan & { runId: string }, runtime: DockerRuntime, signal: NodeJS.Signals, where: string, keep: boolean): Promise<LabError> {
-  const exitCode = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
-  await runtime.refuseCreates(new LabError(`Interrupted by ${signal}.`, { exitCode }));
+  await runtime.refuseCreates(new LabError(`Interrupted by ${signal}.`, { exitCode: signalExitCode(signal) }));
   await removeLiveProbes(runtime);
-  const cleaned = await cleanUp(plan, runtime, keep);
-  return new LabError(`Interrupted by ${signal} during ${where}. ${cleaned.said}`, { exitCode, hint: cleaned.fix });
+  return interruptError(signal, where, await cleanUp(plan, runtime, keep));
 }
+
+const signalExitCode = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
+
+function interruptError(signal: NodeJS.Signals, where: string, cleaned: Cleaned): LabError {
+  return new LabError(`Interrupted by ${signal} during ${where}. ${cleaned.said}`, { exitCode: signalExitCode(signal), hint: cleaned.fix });
+}
+
+/** What a cleanup did, and what to do next. */
+interface Cleaned {
+  said: string;
+  fix: string;
+  /** The engine did not let it: something may be left. */
+  failed?: boolean;
+}
+const NOTHING_MADE: Cleaned = { said: 'This run had made nothing yet: nothing is left.', fix: 'Nothing to clean up; run `lab up` again when ready.' };
 
 const named = (what: string, names: string[]) => `${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length ? ` (${names.join(', ')})` : ''}`;
 
 /** Removes (or, keeping, lists) what this run made; says what, and what to do next. Never throws. */
-async function cleanUp(plan: Plan & { runId: string }, runtime: DockerRuntime, keep: boolean): Promise<{ said: string; fix: string }> {
+async function cleanUp(plan: Plan & { runId: string }, runtime: DockerRuntime, keep: boolean): Promise<Cleaned> {
   try {
     const made = keep ? await listRun(runtime, plan.runId) : await teardownRun(runtime, plan.runId);
     const what = `${named('container', made.containers)}, ${named('network', made.networks)}`;
-    if (made.containers.length + made.networks.length === 0) return { said: 'This run had made nothing yet: nothing is left.', fix: 'Nothing to clean up; run `lab up` again when ready.' };
+    if (made.containers.length + made.networks.length === 0) return NOTHING_MADE;
     if (keep) return { said: `Kept what this run made (${what}).`, fix: `Look around with \`lab status\`; remove it with \`lab teardown ${plan.lab}\`.` };
     return { said: `Removed what this run made (${what}).`, fix: 'Nothing of this run is left; run `lab up` again when ready.' };
   } catch (err) {
     const why = err instanceof LabError ? err.message : errorMessage(err);
-    return { said: `Could not remove what this run made: ${why}`, fix: `Once the engine answers, remove what is left with \`lab teardown ${plan.lab}\` (\`lab status\` shows it).` };
+    return { failed: true, said: `Could not remove what this run made: ${why}`, fix: `Once the engine answers, remove what is left with \`lab teardown ${plan.lab}\` (\`lab status\` shows it).` };
   }
 }
 
@@ -179,14 +194,36 @@ export async function executeSteps(plan: Plan, runtime: DockerRuntime, listener:
  * (the engine lets one create a name, or a subnet, and refuses the other): say so. Else the caller's error stands.
  */
 async function raceLost(plan: Plan, runtime: DockerRuntime, kind: 'network' | 'container', name: string): Promise<void> {
-  const mine = labMade({ key: LABEL.lab, value: plan.lab });
-  const holders = await (kind === 'network' ? runtime.listNetworks(mine) : runtime.listContainers(mine)).catch(() => []);
-  if (holders.some((o) => o.name === name && o.labels[LABEL.run] !== plan.runId)) {
+  if (await madeByAnotherRun(plan, runtime, kind, name)) {
     throw environmentError(
       `Lab ${plan.lab} is being brought up by another \`lab up\`, or is already up: its ${kind} ${name} was made by another run.`,
       `Leave that run alone; once it is done, check the lab with \`lab status\` or \`lab verify ${plan.lab}\`, or remove it with \`lab teardown ${plan.lab}\`.`,
     );
   }
+}
+
+const RACE_LOOKS = 10;
+const RACE_LOOK_INTERVAL_MS = 200;
+
+/**
+ * Does the engine list this lab's object of that name, made by another run? The winner's create may still
+ * be on its way (its subnet reserved, its name not yet listed), so look a few times; a failed list is a no.
+ */
+async function madeByAnotherRun(plan: Plan, runtime: DockerRuntime, kind: 'network' | 'container', name: string): Promise<boolean> {
+  const mine = labMade({ key: LABEL.lab, value: plan.lab });
+  for (let look = 0; look < RACE_LOOKS; look++) {
+    const found = await (kind === 'network' ? runtime.listNetworks(mine) : runtime.listContainers(mine)).catch(() => undefined);
+    if (!found) return false;
+    if (found.some((o) => o.name === name && o.labels[LABEL.run] !== plan.runId)) return true;
+    await sleep(RACE_LOOK_INTERVAL_MS);
+  }
+  return false;
+}
+
+/** A LabError stays as it is; anything else the engine said becomes exit 3 with where to look. */
+function engineRefused(what: string, err: unknown): LabError {
+  if (err instanceof LabError) return err;
+  return environmentError(`${what}: ${errorMessage(err)}`, 'Look at the engine: `docker info`, and that the image runs (`docker run --rm IMAGE true`); then `lab up` again.');
 }
 
 async function runStep(plan: Plan, runtime: DockerRuntime, step: Step, listener: UpListener): Promise<StepOutcome> {
@@ -196,17 +233,13 @@ async function runStep(plan: Plan, runtime: DockerRuntime, step: Step, listener:
     case 'network':
       await runtime.createNetwork(step.network).catch(async (err: unknown) => {
         await raceLost(plan, runtime, 'network', step.network.name);
-        throw err;
+        throw engineRefused(`Docker could not create network ${step.network.name}`, err);
       });
       return { seconds: seconds() };
     case 'container':
       await runtime.runContainer(step.container).catch(async (err: unknown) => {
         await raceLost(plan, runtime, 'container', step.node);
-        if (err instanceof LabError) throw err;
-        throw new LabError(`Docker could not start ${step.node}: ${errorMessage(err)}`, {
-          exitCode: ExitCode.environment,
-          hint: 'Run `lab doctor`-style checks by hand: `docker info`, and that the image runs (`docker run --rm IMAGE true`).',
-        });
+        throw engineRefused(`Docker could not start ${step.node}`, err);
       });
       return { seconds: seconds() };
     case 'wait-init':
