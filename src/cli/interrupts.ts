@@ -6,14 +6,16 @@
 export function catchInterrupts(): { signal: Promise<NodeJS.Signals>; release: () => void } {
   let caught: (signal: NodeJS.Signals) => void = () => undefined;
   const signal = new Promise<NodeJS.Signals>((resolve) => (caught = resolve));
-  const onSignal = (received: NodeJS.Signals) => caught(received);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // One handler per signal, naming it: a `process.emit('SIGINT')` passes no name.
+  const onInt = () => caught('SIGINT');
+  const onTerm = () => caught('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   return {
     signal,
     release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
     },
   };
 }

@@ -360,7 +360,7 @@ export function namesCheck(scenario: Scenario, containers: EngineContainer[], ne
     );
   }
   if (taken.length > 0) {
-    return check('names', 'warn', `Lab ${scenario.name} is already up, or being brought up by another \`lab up\` (${list(taken.map((o) => o.name))})`, `Check it with \`lab verify ${scenario.name}\`, or remove it first: \`lab teardown ${scenario.name}\`.`);
+    return check('names', 'warn', `Lab ${scenario.name} is already up, or being brought up by another \`lab up\` (${list(taken.map((o) => o.name))})`, `If another \`lab up\` is bringing it up, let it finish; then check it with \`lab verify ${scenario.name}\`, or remove it first: \`lab teardown ${scenario.name}\`.`);
   }
   return check('names', 'pass', `containers ${list(wanted.containers)} and network${wanted.networks.length > 1 ? 's' : ''} ${list(wanted.networks)} are free`);
 }
