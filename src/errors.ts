@@ -4,6 +4,9 @@ export const ExitCode = {
   checkFailed: 1,
   usage: 2,
   environment: 3,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal's number, as a shell reports it. */
+  interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

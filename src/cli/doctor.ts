@@ -45,11 +45,17 @@ export const doctorCommand = new Command('doctor')
       if (!(err instanceof LabError)) throw err;
       connectError = err;
     }
-    // A probe container lives a second or two; Ctrl-C in that window must not leave it behind.
+    // A probe container lives a second or two; Ctrl-C in that window must not leave it behind, nor may a
+    // probe be created after the ones in flight were removed.
     const onSignal = (signal: NodeJS.Signals) => {
-      const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
-      if (runtime) void removeLiveProbes(runtime).finally(exit);
-      else exit();
+      const exitCode = signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
+      const exit = () => {
+        process.stderr.write(`Interrupted by ${signal}: removed the probe containers in flight.\n`);
+        process.exit(exitCode);
+      };
+      const engine = runtime;
+      if (!engine) return exit();
+      void engine.refuseCreates(new LabError(`Interrupted by ${signal}.`, { exitCode })).then(() => removeLiveProbes(engine)).finally(exit);
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);

@@ -7,5 +7,6 @@ const args = process.argv.slice(2);
 try {
   await program.parseAsync(args, { from: 'user' });
 } catch (err) {
-  process.exitCode = handleError(err, { json: jsonRequested(args), commandPath: commandPathIn(program, args) });
+  // Exit now: a call left waiting on a frozen engine, or an interrupted run's leftover work, must not hold the process.
+  process.exit(handleError(err, { json: jsonRequested(args), commandPath: commandPathIn(program, args) }));
 }

@@ -9,6 +9,12 @@ export interface Progress extends UpListener {
 
 const secs = (s: number) => `${s.toFixed(1)} s`;
 
+/**
+ * ora would put the terminal in raw mode to discard typing, and then never read it: Ctrl-C became a
+ * character nobody saw, not a SIGINT, and an interrupt during a spinner did nothing. Keep the terminal as it is.
+ */
+const KEEP_CTRL_C = { discardStdin: false } as const;
+
 /** A terminal: one spinner line per phase, showing the command it is running. */
 class SpinnerProgress implements Progress {
   private spinner: Ora | undefined;
@@ -19,7 +25,7 @@ class SpinnerProgress implements Progress {
     this.closePhase(true);
     this.phaseTitle = PHASES[phase];
     this.phaseStarted = performance.now();
-    this.spinner = ora({ text: this.phaseTitle, stream: process.stderr }).start();
+    this.spinner = ora({ text: this.phaseTitle, stream: process.stderr, ...KEEP_CTRL_C }).start();
   }
   stepStart(step: Step): void {
     if (this.spinner) this.spinner.text = `${this.phaseTitle}  [${stepWhere(step)}] ${step.command.slice(0, (process.stderr.columns ?? 100) - this.phaseTitle.length - 20)}`;
@@ -116,7 +122,7 @@ export async function withSpinner<T>(text: string, task: () => Promise<T>, quiet
     process.stderr.write(`${text}...\n`);
     return task();
   }
-  const spinner = ora({ text, stream: process.stderr }).start();
+  const spinner = ora({ text, stream: process.stderr, ...KEEP_CTRL_C }).start();
   try {
     const result = await task();
     spinner.succeed();

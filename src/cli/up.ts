@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { ExitCode } from '../errors.js';
 import { findLab } from '../lab/find.js';
+import { newRunId } from '../lab/labels.js';
 import { up } from '../lab/up.js';
 import { buildPlan } from '../plan/build.js';
 import { formatPlan, planToJson } from '../plan/format.js';
@@ -14,6 +15,7 @@ import { INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
 import { verifyLab } from '../verify/run.js';
 import { formatVerifyReport } from '../verify/report.js';
 import { examples } from './help.js';
+import { catchInterrupts } from './interrupts.js';
 import { parseOptions, requestCount, scenarioOverrides } from './options.js';
 import { terminalWidth, writeJson } from './output.js';
 import { createProgress, JsonProgress } from './progress.js';
@@ -66,16 +68,21 @@ export const upCommand = new Command('up')
     }
     const runtime = await DockerRuntime.connect();
     const progress = createProgress(opts);
-    const { scenario, notes } = await resolveOnEngine(runtime, requested);
-    notes.forEach((n) => progress.note(`warning: ${n}`));
-    const plan = buildPlan(scenario, source);
+    // From here on an interrupt cleans up after itself (resolving `auto` already runs probe containers).
+    const interrupts = catchInterrupts();
     const started = performance.now();
+    let plan;
     try {
-      await up(plan, runtime, progress, { keepOnFailure: opts.keepOnFailure, skipDoctor: !opts.doctor });
+      const { scenario, notes } = await resolveOnEngine(runtime, requested);
+      notes.forEach((n) => progress.note(`warning: ${n}`));
+      plan = buildPlan(scenario, source, newRunId());
+      await up(plan, runtime, progress, { keepOnFailure: opts.keepOnFailure, skipDoctor: !opts.doctor, interrupted: interrupts.signal });
       progress.finish(true);
     } catch (err) {
       progress.finish(false);
       throw err;
+    } finally {
+      interrupts.release();
     }
     const upSeconds = (performance.now() - started) / 1000;
     const report = opts.verify ? await verifyLab(runtime, await findLab(runtime, plan.lab), { requests: opts.requests }) : undefined;

@@ -360,7 +360,7 @@ export function namesCheck(scenario: Scenario, containers: EngineContainer[], ne
     );
   }
   if (taken.length > 0) {
-    return check('names', 'warn', `Lab ${scenario.name} is already up (${list(taken.map((o) => o.name))})`, `Check it with \`lab verify ${scenario.name}\`, or remove it first: \`lab teardown ${scenario.name}\`.`);
+    return check('names', 'warn', `Lab ${scenario.name} is already up, or being brought up by another \`lab up\` (${list(taken.map((o) => o.name))})`, `If another \`lab up\` is bringing it up, let it finish; then check it with \`lab verify ${scenario.name}\`, or remove it first: \`lab teardown ${scenario.name}\`.`);
   }
   return check('names', 'pass', `containers ${list(wanted.containers)} and network${wanted.networks.length > 1 ? 's' : ''} ${list(wanted.networks)} are free`);
 }
@@ -385,35 +385,31 @@ export async function removeLiveProbes(runtime: DockerRuntime, waitMs = 5_000): 
 }
 
 /** Creates, starts and waits for a throwaway container with no network, then removes it whatever happened. */
-function runProbe(runtime: DockerRuntime, image: string, cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> {
+function runProbe(runtime: DockerRuntime, image: string, cmd: string[], hostConfig: Docker.HostConfig, runId?: string): Promise<ProbeResult> {
   const name = `${PROBE_PREFIX}${randomBytes(6).toString('hex')}`;
-  const done = probeOnce(runtime, name, image, cmd, hostConfig).finally(() => liveProbes.delete(name));
+  const labels = { [PROBE_LABEL]: '1', ...(runId ? { [LABEL.run]: runId } : {}) };
+  const done = probeOnce(runtime, name, image, cmd, { labels, hostConfig }).finally(() => liveProbes.delete(name));
   liveProbes.set(name, done);
   return done;
 }
 
-async function probeOnce(runtime: DockerRuntime, name: string, image: string, cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> {
-  let timer: NodeJS.Timeout | undefined;
+async function probeOnce(runtime: DockerRuntime, name: string, image: string, cmd: string[], spec: { labels: Record<string, string>; hostConfig: Docker.HostConfig }): Promise<ProbeResult> {
   try {
-    const container = await runtime.docker.createContainer({
+    const container = await runtime.createContainer({
       name,
       Image: image,
       Cmd: cmd,
-      Labels: { [PROBE_LABEL]: '1' },
-      HostConfig: { ...hostConfig, NetworkMode: 'none', AutoRemove: false },
+      Labels: spec.labels,
+      HostConfig: { ...spec.hostConfig, NetworkMode: 'none', AutoRemove: false },
     });
     await container.start();
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), PROBE_TIMEOUT_MS);
-    });
-    const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
-    if (waited === 'timeout') return { kind: 'timeout', seconds: PROBE_TIMEOUT_MS / 1000 };
+    const exitCode = await runtime.waitContainer(container, PROBE_TIMEOUT_MS);
+    if (exitCode === 'timeout') return { kind: 'timeout', seconds: PROBE_TIMEOUT_MS / 1000 };
     const logs = await runtime.logs(name);
-    return { kind: 'exited', exitCode: waited.StatusCode, output: `${logs.stderr}${logs.stdout}` };
+    return { kind: 'exited', exitCode, output: `${logs.stderr}${logs.stdout}` };
   } catch (err) {
     return { kind: 'error', message: errorMessage(err).trim() };
   } finally {
-    if (timer) clearTimeout(timer);
     // By name, with force: even a create whose answer was lost, or a probe still running, leaves nothing.
     await runtime.removeContainer(name).catch(() => undefined);
   }
@@ -454,6 +450,8 @@ export interface DoctorOptions {
   env?: NodeJS.ProcessEnv;
   /** This machine's routes; default /proc/net/route on a local engine. */
   hostRoutes?: HostRoute[] | undefined;
+  /** The `lab up` run the probes belong to: they carry its label, so its cleanup finds them too. */
+  runId?: string;
 }
 
 function localHostFacts(env: NodeJS.ProcessEnv): { routes: HostRoute[] | undefined; addresses: Array<{ iface: string; address: string }> | undefined } {
@@ -523,7 +521,7 @@ export async function runDoctor(runtime: DockerRuntime | undefined, scenario: Sc
   // The probes need the director's image; without it they are skipped (the image row says why).
   const probeImagePresent = presentP.then((p) => p[probeImage] === true).catch(() => false);
   const probe = async (cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> =>
-    (await probeImagePresent) ? runProbe(runtime, probeImage, cmd, hostConfig) : { kind: 'skipped', reason: `image ${probeImage} is missing (see the image row)` };
+    (await probeImagePresent) ? runProbe(runtime, probeImage, cmd, hostConfig, opts.runId) : { kind: 'skipped', reason: `image ${probeImage} is missing (see the image row)` };
   await removeStaleProbes(runtime).catch(() => undefined);
 
   const host = opts.hostRoutes !== undefined ? { routes: opts.hostRoutes, addresses: undefined } : localHostFacts(env);

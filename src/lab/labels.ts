@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { LabelFilter } from '../runtime/docker.js';
 import type { Scenario } from '../scenario/schema.js';
 
@@ -13,7 +14,15 @@ export const LABEL = {
   role: 'io.lvs-lab.role',
   /** The validated scenario as JSON, so verify works without the file that made the lab. */
   scenarioJson: 'io.lvs-lab.scenario-json',
+  /**
+   * The `lab up` that made the object (doctor probes included): a failed or interrupted run removes by it
+   * exactly what it made, never what another run of the same lab made meanwhile.
+   */
+  run: 'io.lvs-lab.run',
 } as const;
+
+/** A fresh run id: random, so two runs of one lab never share it. */
+export const newRunId = (): string => randomBytes(6).toString('hex');
 
 /**
  * What marks an object as lab-made: every label labLabels sets, all together. A look-alike carrying one of
@@ -36,8 +45,9 @@ export function isLabMadeFor(labels: Record<string, string>, lab: string): boole
   return isLabMade(labels) && labels[LABEL.lab] === lab;
 }
 
-export function labLabels(scenario: Scenario, source: string): Record<string, string> {
+export function labLabels(scenario: Scenario, source: string, runId?: string): Record<string, string> {
   return {
+    ...(runId ? { [LABEL.run]: runId } : {}),
     [LABEL.lab]: scenario.name,
     [LABEL.scenario]: scenario.name,
     [LABEL.source]: source,

@@ -1,14 +1,15 @@
 import { environmentError, ExitCode, LabError } from '../errors.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
-import type { Plan, Step } from '../plan/types.js';
+import { PHASES, type Phase, type Plan, type Step } from '../plan/types.js';
 import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
 import { loadIpvsFix } from '../lvs/modules.js';
-import { doctorFailure, engineContainers, engineNetworks, namesCheck, runDoctor } from '../doctor/checks.js';
+import { doctorFailure, engineContainers, engineNetworks, namesCheck, removeLiveProbes, runDoctor } from '../doctor/checks.js';
 import type { Scenario } from '../scenario/schema.js';
 import { shipped } from '../package.js';
 import type { StepOutcome, UpListener } from './events.js';
 import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from './images.js';
-import { teardown } from './teardown.js';
+import { LABEL, labMade, newRunId } from './labels.js';
+import { listRun, teardownRun } from './teardown.js';
 
 const SYSTEMD_BOOT_TIMEOUT_MS = 120_000;
 const EXEC_TIMEOUT_MS = 120_000;
@@ -65,26 +66,112 @@ async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<Ste
   });
 }
 
+export interface UpOptions {
+  keepOnFailure?: boolean;
+  skipDoctor?: boolean;
+  /** Settles with the signal (SIGINT, SIGTERM) that interrupts the run; never, when not given. */
+  interrupted?: Promise<NodeJS.Signals>;
+}
+
+type Outcome = { kind: 'done' } | { kind: 'failed'; error: unknown } | { kind: 'interrupted'; signal: NodeJS.Signals };
+
 /**
- * Runs a plan against Docker, step by step. On failure it removes what it made (unless told to keep it)
- * and throws a LabError that names the node, the command, its exit code and stderr.
+ * Runs a plan against Docker, step by step. On failure or interrupt it removes what this run made (by
+ * its run label; unless told to keep it) and throws a LabError: for a failed step it names the node, the
+ * command, its exit code and stderr; for an interrupt it says what was removed or kept (exit 130/143).
  */
-export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListener, opts: { keepOnFailure?: boolean; skipDoctor?: boolean } = {}): Promise<void> {
+export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListener, opts: UpOptions = {}): Promise<void> {
+  const runId = plan.runId ?? newRunId();
+  const run = { ...plan, runId };
+  listener.note(`Run ${runId}: everything it makes carries the label ${LABEL.run}=${runId}.`);
+  const progress = trackPhases(listener);
+  let received: NodeJS.Signals | undefined;
+  void opts.interrupted?.then((signal) => (received = signal));
+  const work = bringUp(run, runtime, progress.listener, opts);
+  const never = new Promise<never>(() => undefined);
+  const outcome: Outcome = await Promise.race([
+    work.then((): Outcome => ({ kind: 'done' }), (error: unknown): Outcome => ({ kind: 'failed', error })),
+    (opts.interrupted ?? never).then((signal): Outcome => ({ kind: 'interrupted', signal })),
+  ]);
+  if (outcome.kind === 'done') return;
+  if (outcome.kind === 'interrupted') {
+    work.catch(() => undefined); // it fails once creates are refused; the interrupt is what gets reported
+    throw await afterInterrupt(run, runtime, outcome.signal, progress.where(), opts.keepOnFailure === true);
+  }
+  // Before the first step nothing was made (doctor's probes remove themselves).
+  const cleaned = progress.started() ? await cleanUp(run, runtime, opts.keepOnFailure === true) : NOTHING_MADE;
+  // Ctrl-C while a failure was being cleaned up: the user stopped it, so report that (exit 130/143).
+  if (received) throw interruptError(received, progress.where(), cleaned);
+  if (progress.started()) listener.note(`${cleaned.said} ${opts.keepOnFailure || cleaned.failed ? cleaned.fix : '--keep-on-failure keeps it for a look.'}`);
+  throw outcome.error;
+}
+
+async function bringUp(plan: Plan & { runId: string }, runtime: DockerRuntime, listener: UpListener, opts: UpOptions): Promise<void> {
   await preflight(plan, runtime, listener);
   // The checks of `lab doctor`, before anything is made: stop with the fix rather than half-way.
   if (!opts.skipDoctor) {
     listener.note('Checking the environment (the checks of `lab doctor`)...');
-    const failure = doctorFailure(await runDoctor(runtime, plan.scenario));
+    const failure = doctorFailure(await runDoctor(runtime, plan.scenario, undefined, { runId: plan.runId }));
     if (failure) throw failure;
   }
+  await executeSteps(plan, runtime, listener);
+}
+
+/** The listener, passed through, remembering the phase reached (to say where an interrupt landed). */
+function trackPhases(listener: UpListener): { listener: UpListener; where: () => string; started: () => boolean } {
+  let current: Phase | undefined;
+  const tracking: UpListener = {
+    phase: (phase) => {
+      current = phase;
+      listener.phase(phase);
+    },
+    stepStart: (step) => listener.stepStart(step),
+    stepDone: (step, outcome) => listener.stepDone(step, outcome),
+    stepFailed: (step, outcome) => listener.stepFailed(step, outcome),
+    note: (message) => listener.note(message),
+  };
+  return {
+    listener: tracking,
+    where: () => (current ? `"${PHASES[current]}"` : 'the checks before anything is made'),
+    started: () => current !== undefined,
+  };
+}
+
+/** No new object from now on, the doctor's probes gone, then what the run made removed (or kept). */
+async function afterInterrupt(plan: Plan & { runId: string }, runtime: DockerRuntime, signal: NodeJS.Signals, where: string, keep: boolean): Promise<LabError> {
+  await runtime.refuseCreates(new LabError(`Interrupted by ${signal}.`, { exitCode: signalExitCode(signal) }));
+  await removeLiveProbes(runtime);
+  return interruptError(signal, where, await cleanUp(plan, runtime, keep));
+}
+
+const signalExitCode = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
+
+function interruptError(signal: NodeJS.Signals, where: string, cleaned: Cleaned): LabError {
+  return new LabError(`Interrupted by ${signal} during ${where}. ${cleaned.said}`, { exitCode: signalExitCode(signal), hint: cleaned.fix });
+}
+
+/** What a cleanup did, and what to do next. */
+interface Cleaned {
+  said: string;
+  fix: string;
+  /** The engine did not let it: something may be left. */
+  failed?: boolean;
+}
+const NOTHING_MADE: Cleaned = { said: 'This run had made nothing yet: nothing is left.', fix: 'Nothing to clean up; run `lab up` again when ready.' };
+
+const named = (what: string, names: string[]) => `${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length ? ` (${names.join(', ')})` : ''}`;
+
+/** Removes (or, keeping, lists) what this run made; says what, and what to do next. Never throws. */
+async function cleanUp(plan: Plan & { runId: string }, runtime: DockerRuntime, keep: boolean): Promise<Cleaned> {
   try {
-    await executeSteps(plan, runtime, listener);
+    const made = keep ? await listRun(runtime, plan.runId) : await teardownRun(runtime, plan.runId);
+    const what = `${named('container', made.containers)}, ${named('network', made.networks)}`;
+    if (made.containers.length + made.networks.length === 0) return NOTHING_MADE;
+    if (keep) return { said: `Kept what this run made (${what}).`, fix: `Look around with \`lab status\`; remove it with \`lab teardown ${plan.lab}\`.` };
+    return { said: `Removed what this run made (${what}).`, fix: 'Nothing of this run is left; run `lab up` again when ready.' };
   } catch (err) {
-    if (!opts.keepOnFailure) {
-      const removed = await teardown(runtime, plan.lab);
-      listener.note(`Removed what this run made (${removed.containers.length} containers, ${removed.networks.length} networks); --keep-on-failure keeps it for a look.`);
-    }
-    throw err;
+    const why = err instanceof LabError ? err.message : errorMessage(err);
+    return { failed: true, said: `Could not remove what this run made: ${why}`, fix: `Once the engine answers, remove what is left with \`lab teardown ${plan.lab}\` (\`lab status\` shows it).` };
   }
 }
 
@@ -102,20 +189,57 @@ export async function executeSteps(plan: Plan, runtime: DockerRuntime, listener:
   }
 }
 
+/**
+ * A create failed: if this lab's object of that name now exists, made by another run, two `up`s raced
+ * (the engine lets one create a name, or a subnet, and refuses the other): say so. Else the caller's error stands.
+ */
+async function raceLost(plan: Plan, runtime: DockerRuntime, kind: 'network' | 'container', name: string): Promise<void> {
+  if (await madeByAnotherRun(plan, runtime, kind, name)) {
+    throw environmentError(
+      `Lab ${plan.lab} is being brought up by another \`lab up\`, or is already up: its ${kind} ${name} was made by another run.`,
+      `Leave that run alone; once it is done, check the lab with \`lab status\` or \`lab verify ${plan.lab}\`, or remove it with \`lab teardown ${plan.lab}\`.`,
+    );
+  }
+}
+
+const RACE_LOOKS = 10;
+const RACE_LOOK_INTERVAL_MS = 200;
+
+/**
+ * Does the engine list this lab's object of that name, made by another run? The winner's create may still
+ * be on its way (its subnet reserved, its name not yet listed), so look a few times; a failed list is a no.
+ */
+async function madeByAnotherRun(plan: Plan, runtime: DockerRuntime, kind: 'network' | 'container', name: string): Promise<boolean> {
+  const mine = labMade({ key: LABEL.lab, value: plan.lab });
+  for (let look = 0; look < RACE_LOOKS; look++) {
+    const found = await (kind === 'network' ? runtime.listNetworks(mine) : runtime.listContainers(mine)).catch(() => undefined);
+    if (!found) return false;
+    if (found.some((o) => o.name === name && o.labels[LABEL.run] !== plan.runId)) return true;
+    await sleep(RACE_LOOK_INTERVAL_MS);
+  }
+  return false;
+}
+
+/** A LabError stays as it is; anything else the engine said becomes exit 3 with where to look. */
+function engineRefused(what: string, err: unknown): LabError {
+  if (err instanceof LabError) return err;
+  return environmentError(`${what}: ${errorMessage(err)}`, 'Look at the engine: `docker info`, and that the image runs (`docker run --rm IMAGE true`); then `lab up` again.');
+}
+
 async function runStep(plan: Plan, runtime: DockerRuntime, step: Step, listener: UpListener): Promise<StepOutcome> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   switch (step.kind) {
     case 'network':
-      await runtime.createNetwork(step.network);
+      await runtime.createNetwork(step.network).catch(async (err: unknown) => {
+        await raceLost(plan, runtime, 'network', step.network.name);
+        throw engineRefused(`Docker could not create network ${step.network.name}`, err);
+      });
       return { seconds: seconds() };
     case 'container':
-      await runtime.runContainer(step.container).catch((err: unknown) => {
-        if (err instanceof LabError) throw err;
-        throw new LabError(`Docker could not start ${step.node}: ${errorMessage(err)}`, {
-          exitCode: ExitCode.environment,
-          hint: 'Run `lab doctor`-style checks by hand: `docker info`, and that the image runs (`docker run --rm IMAGE true`).',
-        });
+      await runtime.runContainer(step.container).catch(async (err: unknown) => {
+        await raceLost(plan, runtime, 'container', step.node);
+        throw engineRefused(`Docker could not start ${step.node}`, err);
       });
       return { seconds: seconds() };
     case 'wait-init':

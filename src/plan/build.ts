@@ -42,9 +42,9 @@ export function virtualService(scenario: Scenario): VirtualService {
 }
 
 /** Scenario in, the tutorial's commands out, in the tutorial's order. Pure: no Docker, no I/O. */
-export function buildPlan(scenario: Scenario, source: string): Plan {
+export function buildPlan(scenario: Scenario, source: string, runId?: string): Plan {
   const steps: Step[] = [];
-  const labels = labLabels(scenario, source);
+  const labels = labLabels(scenario, source, runId);
   const exec = (phase: Phase, node: string, argv: string[], why: string, extra: { probe?: 'ipvs' } = {}) =>
     steps.push({ kind: 'exec', phase, node, argv, command: displayCommand(argv), why, ...extra });
 
@@ -177,7 +177,7 @@ export function buildPlan(scenario: Scenario, source: string): Plan {
     routeSteps(client).forEach((argv) => exec('clients', client.name, argv, ROUTE_WHY));
   }
 
-  return { lab: scenario.name, scenario, steps };
+  return { lab: scenario.name, ...(runId ? { runId } : {}), scenario, steps };
 }
 
 function realServerSysctls(scenario: Scenario, rs: RealServerNode): Record<string, string> {

@@ -53,6 +53,8 @@ export type Step =
 
 export interface Plan {
   lab: string;
+  /** The run that carries it out (labelled on everything it makes); none in a dry run. */
+  runId?: string;
   scenario: Scenario;
   steps: Step[];
 }

@@ -50,9 +50,63 @@ export function profileHostConfig(profile: ContainerSpec['privilege']): Docker.H
   }
 }
 
+/**
+ * How long one Engine API call may take before the engine counts as frozen: LVS_LAB_ENGINE_TIMEOUT
+ * seconds, default 30 (a busy engine creates a container in well under that).
+ */
+export function engineTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.LVS_LAB_ENGINE_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 30_000;
+}
+/** Calls that legitimately last long (a container's exit, an image import or build): their own bound. */
+const LONG_CALL_MS = 20 * 60_000;
+const LONG_CALL = /\/(wait|build)(\?|$)|\/images\/create/;
+
+interface DialOptions {
+  path: string;
+  method: string;
+  hijack?: boolean;
+  abortSignal?: AbortSignal;
+}
+type DialCallback = (err: unknown, data: unknown) => void;
+
+/**
+ * Every Engine API call goes through the modem's dial: bound each one in time (until the engine answers;
+ * a stream's body is its caller's to bound) and turn a lost or frozen engine into a LabError (exit 3).
+ */
+function guardEngine(docker: Docker, timeoutMs: number): void {
+  const modem = docker.modem as unknown as { dial: (o: DialOptions, cb: DialCallback) => void };
+  const dial = modem.dial.bind(modem);
+  modem.dial = (options, callback) => {
+    const bound = LONG_CALL.test(options.path) ? LONG_CALL_MS : timeoutMs;
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, bound);
+    dial({ ...options, abortSignal: abort.signal }, (err, data) => {
+      clearTimeout(timer);
+      if (timedOut) callback(engineNotAnswering(bound, `${options.method} ${options.path.split('?')[0]}`), null);
+      else callback(err && isConnectionError(err) ? engineUnreachable(err) : err, data);
+    });
+  };
+}
+
+const CONNECTION_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ETIMEDOUT']);
+const isConnectionError = (err: unknown) => CONNECTION_ERRORS.has((err as { code?: string }).code ?? '') || /socket hang up/i.test(errorMessage(err));
+
+/** A create (or join) on its way to the engine: it may land even after its caller stopped waiting. */
+type CreateInFlight = Promise<unknown>;
+
 /** A thin client over dockerode: the few Engine API calls a lab needs, with errors people can act on. */
 export class DockerRuntime {
-  constructor(readonly docker: Docker) {}
+  private readonly creates = new Set<CreateInFlight>();
+  private refusal: LabError | undefined;
+
+  constructor(readonly docker: Docker, timeoutMs = engineTimeoutMs()) {
+    guardEngine(docker, timeoutMs);
+  }
 
   /** Connects the way the docker CLI does (DOCKER_HOST, else /var/run/docker.sock) and checks the engine answers. */
   static async connect(): Promise<DockerRuntime> {
@@ -61,9 +115,52 @@ export class DockerRuntime {
     try {
       await docker.ping();
     } catch (err) {
-      throw engineUnreachable(err);
+      throw err instanceof LabError ? err : engineUnreachable(err);
     }
     return runtime;
+  }
+
+  /**
+   * From now on every create fails with this error (an interrupted run makes nothing more); resolves once
+   * the creates already sent have settled, so a list afterwards sees all they made.
+   */
+  async refuseCreates(reason: LabError): Promise<void> {
+    this.refusal = reason;
+    await this.createsSettled();
+  }
+
+  /** Resolves once every create sent so far has been answered (or timed out). */
+  async createsSettled(): Promise<void> {
+    await Promise.allSettled([...this.creates]);
+  }
+
+  /** Runs one create, tracked until the engine answers; refused once refuseCreates was called. */
+  private async tracked<T>(create: () => Promise<T>): Promise<T> {
+    if (this.refusal) throw this.refusal;
+    const call = create();
+    this.creates.add(call);
+    try {
+      return await call;
+    } finally {
+      this.creates.delete(call);
+    }
+  }
+
+  /** `docker create`, tracked (see refuseCreates). */
+  createContainer(options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    return this.tracked(() => this.docker.createContainer(options));
+  }
+
+  /** Waits for a container to exit: its exit code, or 'timeout' after timeoutMs. */
+  async waitContainer(container: Docker.Container, timeoutMs: number): Promise<number | 'timeout'> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    try {
+      const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
+      return waited === 'timeout' ? waited : waited.StatusCode;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async version(): Promise<{ version: string; apiVersion: string }> {
@@ -85,46 +182,48 @@ export class DockerRuntime {
   async importImage(tarPath: string, repoTag: string, changes: string[]): Promise<void> {
     const [repo, tag = 'latest'] = splitRepoTag(repoTag);
     const stream = await this.docker.importImage(createReadStream(tarPath), { repo, tag, changes });
-    await new Promise<void>((resolve, reject) => {
-      this.docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }>) => {
-        const failed = output?.find((o) => o.error);
-        if (err || failed) reject(err ?? new Error(failed!.error));
-        else resolve();
-      });
-    });
+    await this.followProgress(stream, 'image import', () => undefined);
   }
 
   /** `docker build` of a directory with a Dockerfile, through the API; each output line goes to onLine. */
   async buildImage(contextDir: string, tag: string, onLine: (line: string) => void): Promise<void> {
     const stream = await this.docker.buildImage({ context: contextDir, src: ['Dockerfile'] }, { t: tag });
-    await new Promise<void>((resolve, reject) => {
-      this.docker.modem.followProgress(
-        stream,
-        (err: Error | null, output: Array<{ error?: string }>) => {
-          const failed = output?.find((o) => o.error);
-          if (err || failed) reject(new Error(err?.message ?? failed!.error));
-          else resolve();
-        },
-        (event: { stream?: string; status?: string }) => {
-          const text = (event.stream ?? event.status ?? '').trimEnd();
-          if (text) onLine(text);
-        },
-      );
+    await this.followProgress(stream, 'image build', (event) => {
+      const text = (event.stream ?? event.status ?? '').trimEnd();
+      if (text) onLine(text);
+    });
+  }
+
+  /** An import's or build's progress stream to its end, its first error thrown; bounded like every long call. */
+  private followProgress(stream: NodeJS.ReadableStream, what: string, onEvent: (event: { stream?: string; status?: string }) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+        reject(engineNotAnswering(LONG_CALL_MS, what));
+      }, LONG_CALL_MS);
+      const done = (err: Error | null, output: Array<{ error?: string }>) => {
+        clearTimeout(timer);
+        const failed = output?.find((o) => o.error);
+        if (err || failed) reject(new Error(err?.message ?? failed!.error));
+        else resolve();
+      };
+      this.docker.modem.followProgress(stream, done, onEvent);
     });
   }
 
   async createNetwork(spec: NetworkSpec): Promise<void> {
     try {
-      await this.docker.createNetwork({
+      await this.tracked(() => this.docker.createNetwork({
         Name: spec.name,
         Driver: 'bridge',
         CheckDuplicate: true,
         Internal: spec.internal,
         IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet }] },
         Labels: spec.labels,
-      });
+      }));
     } catch (err) {
       const message = errorMessage(err);
+      if (statusOf(err) === 409) throw nameTaken('network', spec.name, message);
       if (/overlaps/i.test(message)) {
         throw environmentError(
           `Docker cannot create network ${spec.name}: subnet ${spec.subnet} overlaps a network that already exists.`,
@@ -140,7 +239,7 @@ export class DockerRuntime {
   async runContainer(spec: ContainerSpec): Promise<void> {
     const [first, ...more] = spec.interfaces;
     const systemd = spec.init === 'systemd';
-    const container = await this.docker.createContainer({
+    const container = await this.createContainer({
       name: spec.name,
       Hostname: spec.hostname,
       Image: spec.image,
@@ -157,7 +256,7 @@ export class DockerRuntime {
         Sysctls: spec.sysctls,
       },
       NetworkingConfig: { EndpointsConfig: { [first!.network]: { IPAMConfig: { IPv4Address: first!.address } } } },
-    });
+    }).catch((err: unknown) => Promise.reject(statusOf(err) === 409 ? nameTaken('container', spec.name, errorMessage(err)) : err));
     try {
       await container.start();
     } catch (err) {
@@ -173,7 +272,7 @@ export class DockerRuntime {
     // Joined after the start, one at a time, so eth1, eth2... follow the scenario's order: networks
     // joined before the start are attached in an order of the engine's choosing (by name, on some).
     for (const iface of more) {
-      await this.docker.getNetwork(iface.network).connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: iface.address } } });
+      await this.tracked(() => this.docker.getNetwork(iface.network).connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: iface.address } } }));
     }
   }
 
@@ -205,7 +304,8 @@ export class DockerRuntime {
         reject(err);
       });
     });
-    if (timedOut) return { exitCode: 124, timedOut };
+    // A silent stream may be a frozen engine rather than a slow command: a ping (bounded) tells them apart.
+    if (timedOut) return this.docker.ping().then(() => ({ exitCode: 124, timedOut }));
     // The stream can end a moment before the engine records the exit code.
     for (let i = 0; i < 50; i++) {
       const info = await exec.inspect();
@@ -306,6 +406,23 @@ export class DockerRuntime {
       if (statusOf(err) !== 404) throw err;
     }
   }
+}
+
+/** Two `up`s of one lab race: the engine refuses the second create of a name with 409. */
+function nameTaken(kind: 'network' | 'container', name: string, message: string): LabError {
+  return environmentError(
+    `Docker already has a ${kind} named ${name}.`,
+    `Find it with \`docker ${kind} ls${kind === 'container' ? ' -a' : ''}\`; lab never removes what it did not make: remove it yourself if it is a leftover, or copy the scenario and rename yours.`,
+    [message.trim()],
+  );
+}
+
+function engineNotAnswering(ms: number, call: string): LabError {
+  const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  return environmentError(
+    `The Docker engine at ${where} did not answer within ${ms / 1000} s (${call}): it is frozen, overloaded or gone.`,
+    'Check it with `docker info`; restart it if it hangs (`sudo systemctl restart docker`). For a slow engine allow more time: LVS_LAB_ENGINE_TIMEOUT=SECONDS (default 30).',
+  );
 }
 
 function engineUnreachable(err: unknown): LabError {

@@ -43,15 +43,16 @@ beforeAll(async () => {
           '--configLoader=runner', '--no-cache', '--maxWorkers=1', '--reporter=default', '--reporter=json', `--outputFile.json=${join(out, 'report.json')}`,
         ],
         env: { CI: 'true' },
-        timeoutSeconds: 1500,
+        // The reliability file adds a few minutes (a dockerd of its own, an image import into it, ~20 lab runs).
+        timeoutSeconds: 2100,
       },
     ],
-    timeoutSeconds: 1700,
+    timeoutSeconds: 2300,
   });
   run = uml.results[0]!;
   report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as VitestJson;
   process.stdout.write(`[uml] host-engine tests: exit ${run.exitCode} in ${run.seconds.toFixed(1)} s, ${report.numPassedTests}/${report.numTotalTests} passed\n`);
-}, 1_800_000);
+}, 2_400_000);
 
 describe('the host-engine tests on a host with IPVS and --privileged (User-Mode Linux)', () => {
   it('found that kind of host', () => {

@@ -146,7 +146,7 @@ describe('doctor checks (pure)', () => {
     expect(lookalike).toMatchObject({ status: 'fail', detail: expect.stringContaining('container lvs (not made by lab)') });
     const ours = labLabels(s, 'builtin:rr-basic');
     const up = namesCheck(s, [{ name: 'lvs', labels: ours, addresses: {} }], [{ name: 'lvs_dr', subnets: [], labels: ours }]);
-    expect(up).toMatchObject({ status: 'warn', detail: 'Lab rr-basic is already up (lvs, lvs_dr)', fix: expect.stringContaining('lab teardown rr-basic') });
+    expect(up).toMatchObject({ status: 'warn', detail: 'Lab rr-basic is already up, or being brought up by another `lab up` (lvs, lvs_dr)', fix: expect.stringContaining('lab teardown rr-basic') });
     expect(namesCheck(s, [{ name: 'unrelated', labels: {}, addresses: {} }], [])).toMatchObject({ status: 'pass' });
   });
 
@@ -183,7 +183,7 @@ describe('doctorFailure: what `lab up` stops with', () => {
     const alreadyUp = [...green, namesCheck(s, [{ name: 'lvs', labels: ours, addresses: {} }], [])];
     expect(doctorFailure(alreadyUp)).toBeUndefined();
     const err = doctorFailure(alreadyUp, { failOnWarn: ['names'] });
-    expect(err).toMatchObject({ exitCode: ExitCode.environment, message: 'Lab rr-basic is already up (lvs).' });
+    expect(err).toMatchObject({ exitCode: ExitCode.environment, message: 'Lab rr-basic is already up, or being brought up by another `lab up` (lvs).' });
     expect(err!.hint).toContain('lab teardown rr-basic');
   });
 
