@@ -30,7 +30,11 @@ const kind = await probeHostKind();
 const LEAST = ['--privilege', 'minimal', '--init', 'none', '--no-verify'];
 const figures = { interrupts: 0, interruptsTried: 0, leftovers: 0, decoysSurvived: 0, decoysPlanted: 0, races: 0, engineLosses: 0 };
 
-afterAll(() => {
+/** Removes of every decoy planted: run at the end too, so a failed assertion leaves no decoy behind. */
+const decoyRemovals: Array<() => Promise<void>> = [];
+
+afterAll(async () => {
+  await Promise.all(decoyRemovals.map((remove) => remove()));
   process.stdout.write(
     `[reliability] interrupts survived: ${figures.interrupts}/${figures.interruptsTried}; racing ups with one winner: ${figures.races}; ` +
       `engines lost mid-up ending in exit 3: ${figures.engineLosses}; decoys survived: ${figures.decoysSurvived}/${figures.decoysPlanted}; leftovers: ${figures.leftovers}\n`,
@@ -92,6 +96,10 @@ async function plantDecoys(docker: Docker, copy: LabCopy): Promise<() => Promise
   const container = await docker.createContainer({ name: `${copy.lab}-decoy`, Image: DEBIAN_IMAGE, Cmd: ['true'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
   const network = await docker.createNetwork({ Name: `${copy.network}_decoy`, Internal: true, Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: `10.${copy.subnetOctet + 1}.0.0/24` }] } });
   figures.decoysPlanted += 2;
+  decoyRemovals.push(async () => {
+    await container.remove({ force: true }).catch(() => undefined);
+    await network.remove().catch(() => undefined);
+  });
   return async () => {
     const alive = await Promise.all([container.inspect().then(() => 1, () => 0), network.inspect().then(() => 1, () => 0)]);
     figures.decoysSurvived += alive[0]! + alive[1]!;
