@@ -5,10 +5,10 @@
  * teardown (force removal) of the rest. Prints figures; asserts nothing. Usage: npm run bench [-- N]
  */
 import { randomBytes } from 'node:crypto';
-import { LABEL, labLabels } from '../lab/labels.js';
+import { LABEL, labLabels } from '../labels.js';
 import { teardown } from '../lab/teardown.js';
-import { DEBIAN_IMAGE } from '../lab/images.js';
-import type { ContainerSpec } from '../plan/types.js';
+import { DEBIAN_IMAGE } from '../image-names.js';
+import type { ContainerSpec } from '../runtime/types.js';
 import { loadScenario } from '../scenario/load.js';
 import { DockerRuntime, sleep } from '../runtime/docker.js';
 
@@ -44,14 +44,14 @@ try {
 
   const [viaRtmin, viaTerm, ...rest] = names;
   t0 = performance.now();
-  await runtime.docker.getContainer(viaRtmin!).stop({ t: 10 });
+  await runtime.stopContainer(viaRtmin!, 10);
   console.log(`docker stop, StopSignal SIGRTMIN+3 (lab's setting): ${seconds(t0).toFixed(2)} s`);
   t0 = performance.now();
-  await runtime.docker.getContainer(viaTerm!).kill({ signal: 'SIGTERM' });
+  await runtime.signalContainer(viaTerm!, 'SIGTERM');
   let state = 'running';
   while (state === 'running' && seconds(t0) < 12) {
     await sleep(100);
-    state = (await runtime.docker.getContainer(viaTerm!).inspect()).State.Status;
+    state = await runtime.containerStatus(viaTerm!);
   }
   console.log(`SIGTERM to systemd as PID 1 (the default stop signal): ${state === 'running' ? 'still running after 12 s (docker stop would SIGKILL at 10 s)' : `${seconds(t0).toFixed(2)} s`}`);
 

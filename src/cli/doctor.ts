@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { doctorOk, removeLiveProbes, runDoctor } from '../doctor/checks.js';
+import { doctorOk } from '../doctor/checks.js';
+import { ProbeSession } from '../doctor/probes.js';
+import { runDoctor } from '../doctor/run.js';
 import { doctorJson, formatDoctorReport } from '../doctor/report.js';
 import { ExitCode, LabError } from '../errors.js';
 import { DockerRuntime } from '../runtime/docker.js';
@@ -45,6 +47,7 @@ export const doctorCommand = new Command('doctor')
       if (!(err instanceof LabError)) throw err;
       connectError = err;
     }
+    const probes = runtime ? new ProbeSession(runtime) : undefined;
     // A probe container lives a second or two; Ctrl-C in that window must not leave it behind, nor may a
     // probe be created after the ones in flight were removed.
     const onSignal = (signal: NodeJS.Signals) => {
@@ -55,17 +58,18 @@ export const doctorCommand = new Command('doctor')
       };
       const engine = runtime;
       if (!engine) return exit();
-      void engine.refuseCreates(new LabError(`Interrupted by ${signal}.`, { exitCode })).then(() => removeLiveProbes(engine)).finally(exit);
+      const refusal = new LabError(`Interrupted by ${signal}.`, { exitCode });
+      void engine.refuseCreates(refusal).then(() => probes?.removeAll()).finally(exit);
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     let checks;
     try {
       // `auto` is checked as `lab up` would decide it on this engine (as the tutorial's choice without one).
-      const resolved = runtime ? await resolveOnEngine(runtime, scenario) : resolveAuto(scenario, ASSUMED_FACTS);
+      const resolved = runtime ? await resolveOnEngine(runtime, scenario, probes) : resolveAuto(scenario, ASSUMED_FACTS);
       scenario = resolved.scenario;
       resolved.notes.forEach((n) => process.stderr.write(`note: ${n}\n`));
-      checks = await runDoctor(runtime, scenario, connectError);
+      checks = await runDoctor(runtime, scenario, connectError, probes ? { probes } : {});
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

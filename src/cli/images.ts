@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { usageError } from '../errors.js';
-import { buildDebianRootfs, buildFromDockerfile, DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE, importRootfs } from '../lab/images.js';
+import { DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE } from '../image-names.js';
+import { buildDebianRootfs, buildFromDockerfile, importRootfs } from '../lab/images.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { imageReference } from '../scenario/schema.js';
 import { examples } from './help.js';
@@ -13,10 +14,10 @@ const build = new Command('build')
   .option('--base <base>', `which image: ${IMAGE_BASES.join(' | ')}`, 'debian')
   .option('--offline', 'from Debian packages (apt-get download + extract), then import; no registry')
   .option('--rebuild', 'rebuild the cached root filesystem tarball')
-  .option('--tag <name>', 'image name (default: lvs-lab/debian:bookworm or lvs-lab/centos7)')
+  .option('--tag <name>', `image name (default: ${IMAGE_FOR_BASE.debian} or ${IMAGE_FOR_BASE.centos7})`)
   .option('--tar-only', 'only build (or find) the cached tarball and print its path; no Docker needed')
   .addHelpText('after', examples(
-    ['lab images build --offline', 'lvs-lab/debian:bookworm from Debian packages, no registry'],
+    ['lab images build --offline', `${DEBIAN_IMAGE} from Debian packages, no registry`],
     ['lab images build --base centos7', 'from its Dockerfile, where a registry is reachable'],
   ))
   .action(async (raw) => {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { findLab, findNodeContainer } from '../lab/find.js';
-import { LABEL } from '../lab/labels.js';
+import { LABEL } from '../labels.js';
 import { executeSteps } from '../lab/up.js';
 import { formatPlan, planToJson } from '../plan/format.js';
 import type { Plan } from '../plan/types.js';

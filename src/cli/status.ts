@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { LABEL } from '../lab/labels.js';
+import { LABEL } from '../labels.js';
 import { runningLabs } from '../lab/find.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { examples } from './help.js';

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { ExitCode } from '../errors.js';
 import { findLab } from '../lab/find.js';
-import { newRunId } from '../lab/labels.js';
+import { newRunId } from '../labels.js';
 import { up } from '../lab/up.js';
 import { buildPlan } from '../plan/build.js';
 import { formatPlan, planToJson } from '../plan/format.js';

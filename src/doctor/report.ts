@@ -1,9 +1,9 @@
 import { wrap } from '../text/wrap.js';
-import type { CheckStatus, DoctorCheck } from './checks.js';
+import type { DoctorCheck, DoctorStatus } from './checks.js';
 
 /** `lab doctor`'s output: one table (check | status | detail | fix), then one line of verdict. Pure. */
 
-const STATUS_TEXT: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
+const STATUS_TEXT: Record<DoctorStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
 const GAP = '  ';
 const HEADER = { check: 'check', status: 'status', detail: 'detail', fix: 'fix' };
 

@@ -1,18 +1,19 @@
 import { environmentError, usageError } from '../errors.js';
-import type { DockerRuntime, LabelledContainer } from '../runtime/docker.js';
+import type { DockerRuntime } from '../runtime/docker.js';
+import type { EngineContainer } from '../runtime/types.js';
 import { isFileReference, loadScenario, validateScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
-import { LABEL, labMade } from './labels.js';
+import { LABEL, labMade } from '../labels.js';
 
 export interface RunningLab {
   name: string;
   scenario: Scenario;
-  containers: LabelledContainer[];
+  containers: EngineContainer[];
 }
 
 /** Running labs, grouped from the labels on their lab-made containers. */
-export async function runningLabs(runtime: DockerRuntime): Promise<Map<string, LabelledContainer[]>> {
-  const labs = new Map<string, LabelledContainer[]>();
+export async function runningLabs(runtime: DockerRuntime): Promise<Map<string, EngineContainer[]>> {
+  const labs = new Map<string, EngineContainer[]>();
   for (const c of await runtime.listContainers(labMade())) {
     const name = c.labels[LABEL.lab]!;
     labs.set(name, [...(labs.get(name) ?? []), c]);
@@ -46,7 +47,7 @@ export async function findLab(runtime: DockerRuntime, ref: string | undefined): 
  * The container of a node: a lab-made container carrying its node label, never a look-alike with the node
  * label alone (node names are unique across running labs: they are container names).
  */
-export async function findNodeContainer(runtime: DockerRuntime, node: string): Promise<LabelledContainer> {
+export async function findNodeContainer(runtime: DockerRuntime, node: string): Promise<EngineContainer> {
   const matches = await runtime.listContainers(labMade({ key: LABEL.node, value: node }));
   if (matches.length === 0) {
     const labs = await runningLabs(runtime);

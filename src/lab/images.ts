@@ -4,13 +4,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { environmentError } from '../errors.js';
+import type { ImageBase } from '../image-names.js';
 import type { DockerRuntime } from '../runtime/docker.js';
 import { shipped } from '../package.js';
-
-export const DEBIAN_IMAGE = 'lvs-lab/debian:bookworm';
-export const IMAGE_BASES = ['debian', 'centos7'] as const;
-export type ImageBase = (typeof IMAGE_BASES)[number];
-export const IMAGE_FOR_BASE: Record<ImageBase, string> = { debian: DEBIAN_IMAGE, centos7: 'lvs-lab/centos7' };
 /** `docker import` keeps no CMD from a tarball; the lab's images boot systemd by default. */
 export const IMPORT_CHANGES = ['CMD ["/usr/sbin/init"]'];
 

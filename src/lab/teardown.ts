@@ -1,5 +1,5 @@
-import type { DockerRuntime, LabelFilter } from '../runtime/docker.js';
-import { LABEL, labMade } from './labels.js';
+import { LABEL, labMade, type LabelFilter } from '../labels.js';
+import type { DockerRuntime } from '../runtime/docker.js';
 
 export interface TeardownResult {
   containers: string[];

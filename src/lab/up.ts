@@ -2,33 +2,34 @@ import { environmentError, ExitCode, LabError } from '../errors.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import { PHASES, type Phase, type Plan, type Step } from '../plan/types.js';
 import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
-import { loadIpvsFix } from '../lvs/modules.js';
-import { doctorFailure, engineContainers, engineNetworks, namesCheck, removeLiveProbes, runDoctor } from '../doctor/checks.js';
+import { loadIpvsFix, NO_IPIP, noIpvsMessage } from '../lvs/modules.js';
+import { CHECK_IDS, doctorFailure } from '../doctor/checks.js';
+import { ProbeSession } from '../doctor/probes.js';
+import { runDoctor } from '../doctor/run.js';
+import { DEBIAN_IMAGE } from '../image-names.js';
+import { LABEL, labMade, newRunId } from '../labels.js';
 import type { Scenario } from '../scenario/schema.js';
 import { shipped } from '../package.js';
 import type { StepOutcome, UpListener } from './events.js';
-import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from './images.js';
-import { LABEL, labMade, newRunId } from './labels.js';
+import { buildDebianRootfs, importRootfs } from './images.js';
 import { listRun, teardownRun } from './teardown.js';
 
 const SYSTEMD_BOOT_TIMEOUT_MS = 120_000;
 const EXEC_TIMEOUT_MS = 120_000;
 
 function noIpvsError(scenario: Scenario, output: string): LabError {
-  return environmentError(
-    `The kernel under Docker has no IPVS: ipvsadm on the director says "${output.trim().split('\n')[0]}". ` +
-      'IPVS lives in the host kernel and a container cannot load it.',
-    loadIpvsFix(scenario),
-  );
+  return environmentError(`${noIpvsMessage('ipvsadm on the director', output.trim().split('\n')[0]!)}.`, loadIpvsFix(scenario));
 }
+
+/** Every doctor check but `names`, which preflight ran already (before building an image). */
+const CHECKS_AFTER_PREFLIGHT = CHECK_IDS.filter((id) => id !== 'names');
 
 /**
  * Before touching anything: no name taken (the `names` check of `lab doctor`, where "already up" also
  * stops), then the images, building the default one if it is missing.
  */
 async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListener): Promise<void> {
-  const [containers, networks] = await Promise.all([engineContainers(runtime), engineNetworks(runtime)]);
-  const clash = doctorFailure([namesCheck(plan.scenario, containers, networks)], { failOnWarn: ['names'] });
+  const clash = doctorFailure(await runDoctor(runtime, plan.scenario, undefined, { checks: ['names'] }), { failOnWarn: ['names'] });
   if (clash) throw clash;
   const images = [...new Set(plan.steps.flatMap((s) => (s.kind === 'container' ? [s.container.image] : [])))];
   for (const image of images) {
@@ -42,7 +43,8 @@ async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListene
     } else {
       throw environmentError(
         `Image ${image} is not in this Docker engine.`,
-        `Build it (\`docker build -t ${image} images/...\`), import it (\`lab images import TAR --tag ${image}\`), or use the default lvs-lab/debian:bookworm, which lab builds itself.`,
+        `Build it (\`docker build -t ${image} images/...\`), import it (\`lab images import TAR --tag ${image}\`), ` +
+          `or use the default ${DEBIAN_IMAGE}, which lab builds itself.`,
       );
     }
   }
@@ -87,7 +89,8 @@ export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListene
   const progress = trackPhases(listener);
   let received: NodeJS.Signals | undefined;
   void opts.interrupted?.then((signal) => (received = signal));
-  const work = bringUp(run, runtime, progress.listener, opts);
+  const probes = new ProbeSession(runtime, runId);
+  const work = bringUp(run, runtime, progress.listener, probes, opts);
   const never = new Promise<never>(() => undefined);
   const outcome: Outcome = await Promise.race([
     work.then((): Outcome => ({ kind: 'done' }), (error: unknown): Outcome => ({ kind: 'failed', error })),
@@ -96,7 +99,7 @@ export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListene
   if (outcome.kind === 'done') return;
   if (outcome.kind === 'interrupted') {
     work.catch(() => undefined); // it fails once creates are refused; the interrupt is what gets reported
-    throw await afterInterrupt(run, runtime, outcome.signal, progress.where(), opts.keepOnFailure === true);
+    throw await afterInterrupt(run, runtime, probes, outcome.signal, progress.where(), opts.keepOnFailure === true);
   }
   // Before the first step nothing was made (doctor's probes remove themselves).
   const cleaned = progress.started() ? await cleanUp(run, runtime, opts.keepOnFailure === true) : NOTHING_MADE;
@@ -106,12 +109,19 @@ export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListene
   throw outcome.error;
 }
 
-async function bringUp(plan: Plan & { runId: string }, runtime: DockerRuntime, listener: UpListener, opts: UpOptions): Promise<void> {
+async function bringUp(
+  plan: Plan & { runId: string },
+  runtime: DockerRuntime,
+  listener: UpListener,
+  probes: ProbeSession,
+  opts: UpOptions,
+): Promise<void> {
   await preflight(plan, runtime, listener);
   // The checks of `lab doctor`, before anything is made: stop with the fix rather than half-way.
   if (!opts.skipDoctor) {
     listener.note('Checking the environment (the checks of `lab doctor`)...');
-    const failure = doctorFailure(await runDoctor(runtime, plan.scenario, undefined, { runId: plan.runId }));
+    const rows = await runDoctor(runtime, plan.scenario, undefined, { probes, checks: CHECKS_AFTER_PREFLIGHT });
+    const failure = doctorFailure(rows);
     if (failure) throw failure;
   }
   await executeSteps(plan, runtime, listener);
@@ -138,9 +148,16 @@ function trackPhases(listener: UpListener): { listener: UpListener; where: () =>
 }
 
 /** No new object from now on, the doctor's probes gone, then what the run made removed (or kept). */
-async function afterInterrupt(plan: Plan & { runId: string }, runtime: DockerRuntime, signal: NodeJS.Signals, where: string, keep: boolean): Promise<LabError> {
+async function afterInterrupt(
+  plan: Plan & { runId: string },
+  runtime: DockerRuntime,
+  probes: ProbeSession,
+  signal: NodeJS.Signals,
+  where: string,
+  keep: boolean,
+): Promise<LabError> {
   await runtime.refuseCreates(new LabError(`Interrupted by ${signal}.`, { exitCode: signalExitCode(signal) }));
-  await removeLiveProbes(runtime);
+  await probes.removeAll();
   return interruptError(signal, where, await cleanUp(plan, runtime, keep));
 }
 
@@ -250,10 +267,10 @@ async function runStep(plan: Plan, runtime: DockerRuntime, step: Step, listener:
       if (r.exitCode === 0) return outcome;
       listener.stepFailed(step, outcome);
       const output = `${r.stderr}\n${r.stdout}`;
-      if ((step.probe === 'ipvs' || step.argv[0] === 'ipvsadm') && NO_IPVS_PATTERN.test(output)) throw noIpvsError(plan.scenario, r.stderr || r.stdout);
-      if (/Cannot find device "?tunl0/.test(output)) {
-        throw environmentError('The kernel under Docker has no ipip module: tunl0 does not exist.', 'On the Docker host run `sudo modprobe ipip`, then bring the lab up again.');
+      if ((step.kernelCheck === 'ipvs' || step.argv[0] === 'ipvsadm') && NO_IPVS_PATTERN.test(output)) {
+        throw noIpvsError(plan.scenario, r.stderr || r.stdout);
       }
+      if (/Cannot find device "?tunl0/.test(output)) throw environmentError(`${NO_IPIP.message}.`, NO_IPIP.fix);
       throw new LabError(`Step failed on ${step.node}: \`${step.command}\` exited ${r.timedOut ? 'by timeout' : r.exitCode}.`, {
         exitCode: ExitCode.checkFailed,
         details: [r.stderr.trim() || r.stdout.trim() || '(no output)'],

@@ -11,7 +11,19 @@ export function requiredModules(scenario: Scenario): string[] {
 /** What to do where the kernel under Docker lacks IPVS: load it, or run the lab inside User-Mode Linux. */
 export function loadIpvsFix(scenario: Scenario): string {
   return (
-    `On the Docker host run \`sudo modprobe ${requiredModules(scenario).join(' ')}\` (check: \`lsmod | grep ip_vs\`); a container cannot load it. ` +
-    `Docker Desktop and WSL2 kernels often lack ip_vs: use a Linux VM, or run the lab inside User-Mode Linux: \`${UML_LAB_SCRIPT} 'up ${scenario.name}'\`.`
+    `On the Docker host run \`sudo modprobe ${requiredModules(scenario).join(' ')}\` (check: \`lsmod | grep ip_vs\`); ` +
+    'a container cannot load it. Docker Desktop and WSL2 kernels often lack ip_vs: use a Linux VM, or run the lab ' +
+    `inside User-Mode Linux: \`${UML_LAB_SCRIPT} 'up ${scenario.name}'\`.`
   );
 }
+
+/** The kernel under Docker lacks IPVS: `where` says which ipvsadm said so, `said` its telling line. */
+export function noIpvsMessage(where: string, said: string): string {
+  return `The kernel under Docker has no IPVS: ${where} says "${said}"`;
+}
+
+/** The kernel under Docker lacks ipip, so LVS-TUN's tunl0 does not exist; said by doctor and by `up`. */
+export const NO_IPIP = {
+  message: 'The kernel under Docker has no ipip module: tunl0 does not exist (LVS-TUN needs it)',
+  fix: 'On the Docker host run `sudo modprobe ipip`.',
+};

@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import { LABEL, labLabels } from '../lab/labels.js';
+import { LABEL, labLabels } from '../labels.js';
 import { addRealServer, addService, LIST, type VirtualService } from '../lvs/ipvsadm.js';
 import { canonicalCidr, parseCidr } from '../scenario/ipv4.js';
 import {
@@ -16,8 +16,10 @@ import {
 } from '../scenario/model.js';
 import type { RealServerNode, Scenario, ScenarioNode } from '../scenario/schema.js';
 import { displayCommand, shellJoin, writeFileScript } from './shell.js';
-import { containerCommand } from './container-command.js';
-import type { ContainerSpec, Phase, Plan, Step } from './types.js';
+import { containerCommand } from '../runtime/container-command.js';
+import { profileFlags } from '../runtime/privilege.js';
+import type { ContainerSpec } from '../runtime/types.js';
+import type { Phase, Plan, Step } from './types.js';
 
 /** Where the page goes and how the web server starts: the contract every lab image keeps (images/README.md). */
 export const WEB_ROOT = '/var/www/html';
@@ -45,7 +47,7 @@ export function virtualService(scenario: Scenario): VirtualService {
 export function buildPlan(scenario: Scenario, source: string, runId?: string): Plan {
   const steps: Step[] = [];
   const labels = labLabels(scenario, source, runId);
-  const exec = (phase: Phase, node: string, argv: string[], why: string, extra: { probe?: 'ipvs' } = {}) =>
+  const exec = (phase: Phase, node: string, argv: string[], why: string, extra: { kernelCheck?: 'ipvs' } = {}) =>
     steps.push({ kind: 'exec', phase, node, argv, command: displayCommand(argv), why, ...extra });
 
   for (const net of scenario.networks) {
@@ -107,7 +109,7 @@ export function buildPlan(scenario: Scenario, source: string, runId?: string): P
     dir.name,
     LIST,
     'IPVS is in the host kernel and a container cannot load it; the tutorial checks it first (lsmod | grep ip_vs; ipvsadm).',
-    { probe: 'ipvs' },
+    { kernelCheck: 'ipvs' },
   );
 
   const service = virtualService(scenario);
@@ -273,17 +275,9 @@ function realServerWhy(rs: RealServerNode, method: 'dr' | 'nat' | 'tun'): string
 }
 
 function dockerRunCommand(c: ContainerSpec): string {
-  const profile = {
-    privileged: ['--privileged=true'],
-    capabilities: [
-      '--cap-add=ALL', '--cap-drop=SYS_RESOURCE', '--security-opt=seccomp=unconfined', '--security-opt=apparmor=unconfined',
-      '--security-opt=systempaths=unconfined', '--cgroupns=private',
-    ],
-    minimal: ['--cap-add=NET_ADMIN'],
-  }[c.privilege];
   const [first, ...more] = c.interfaces;
   const argv = [
-    'docker', 'run', '-d', ...profile, `--name=${c.name}`, `--hostname=${c.hostname}`, '--net', first!.network, '--ip', first!.address,
+    'docker', 'run', '-d', ...profileFlags(c.privilege), `--name=${c.name}`, `--hostname=${c.hostname}`, '--net', first!.network, '--ip', first!.address,
     ...Object.entries(c.sysctls).map(([k, v]) => `--sysctl=${k}=${v}`),
     ...(c.init === 'systemd' ? ['--stop-signal=SIGRTMIN+3'] : ['--init']),
     c.image,

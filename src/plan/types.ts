@@ -1,4 +1,5 @@
-import type { InitMode, PrivilegeProfile, Scenario } from '../scenario/schema.js';
+import type { ContainerSpec, NetworkSpec } from '../runtime/types.js';
+import type { Scenario } from '../scenario/schema.js';
 
 export const PHASES = {
   network: 'Create the network',
@@ -10,26 +11,6 @@ export const PHASES = {
   clients: 'Configure the clients',
 } as const;
 export type Phase = keyof typeof PHASES;
-
-export interface NetworkSpec {
-  name: string;
-  subnet: string;
-  internal: boolean;
-  labels: Record<string, string>;
-}
-
-export interface ContainerSpec {
-  name: string;
-  hostname: string;
-  image: string;
-  init: InitMode;
-  privilege: PrivilegeProfile;
-  /** In order: the first is eth0. */
-  interfaces: Array<{ network: string; address: string }>;
-  /** Set at create time; the only way to set them without privileges (/proc/sys is read-only then). */
-  sysctls: Record<string, string>;
-  labels: Record<string, string>;
-}
 
 interface StepBase {
   phase: Phase;
@@ -47,8 +28,8 @@ export type Step =
       kind: 'exec';
       node: string;
       argv: string[];
-      /** The IPVS probe's failure means a missing kernel module, not a broken lab. */
-      probe?: 'ipvs';
+      /** The kernel check: its failure means a missing kernel module, not a broken lab. */
+      kernelCheck?: 'ipvs';
     });
 
 export interface Plan {

@@ -1,9 +1,25 @@
 import { createReadStream } from 'node:fs';
-import { PassThrough, type Writable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
-import { containerCommand } from '../plan/container-command.js';
-import type { ContainerSpec, NetworkSpec } from '../plan/types.js';
+import type { LabelFilter } from '../labels.js';
+import { containerCommand } from './container-command.js';
+import {
+  PRIVILEGED_REFUSED_FIX,
+  PRIVILEGED_REFUSED_PATTERN,
+  privilegedRefused,
+  profileHostConfig,
+} from './privilege.js';
+import type {
+  ContainerSpec,
+  EngineContainer,
+  EngineInfo,
+  EngineNetwork,
+  NetworkSpec,
+  OneShotResult,
+  OneShotSpec,
+} from './types.js';
 
 export interface ExecResult {
   stdout: string;
@@ -12,43 +28,8 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
-export interface LabelledContainer {
-  id: string;
-  name: string;
-  state: string;
-  labels: Record<string, string>;
-  addresses: Record<string, string>;
-  /** MAC address per network: the packet checks name nodes by the MACs they see. */
-  macs: Record<string, string>;
-}
-
-export interface LabelledNetwork {
-  id: string;
-  name: string;
-  subnet: string | undefined;
-  labels: Record<string, string>;
-}
-
-/** Selects objects by a label: `{ key }` carries it, `{ key, value }` carries it with that value. Several: all of them. */
-export interface LabelFilter {
-  key: string;
-  value?: string;
-}
-
 const labelFilter = (filters: LabelFilter | LabelFilter[]) =>
   JSON.stringify({ label: [filters].flat().map((f) => (f.value === undefined ? f.key : `${f.key}=${f.value}`)) });
-
-/** HostConfig for each privilege profile; `capabilities` is what works where --privileged is refused. */
-export function profileHostConfig(profile: ContainerSpec['privilege']): Docker.HostConfig {
-  switch (profile) {
-    case 'privileged':
-      return { Privileged: true };
-    case 'capabilities':
-      return { CapAdd: ['ALL'], CapDrop: ['SYS_RESOURCE'], SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'], MaskedPaths: [], ReadonlyPaths: [] };
-    case 'minimal':
-      return { CapAdd: ['NET_ADMIN'] };
-  }
-}
 
 /**
  * How long one Engine API call may take before the engine counts as frozen: LVS_LAB_ENGINE_TIMEOUT
@@ -93,18 +74,24 @@ function guardEngine(docker: Docker, timeoutMs: number): void {
   };
 }
 
-const CONNECTION_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ETIMEDOUT']);
-const isConnectionError = (err: unknown) => CONNECTION_ERRORS.has((err as { code?: string }).code ?? '') || /socket hang up/i.test(errorMessage(err));
+const CONNECTION_ERRORS = new Set(
+  ['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ETIMEDOUT'],
+);
+const isConnectionError = (err: unknown) =>
+  CONNECTION_ERRORS.has((err as { code?: string }).code ?? '') || /socket hang up/i.test(errorMessage(err));
 
 /** A create (or join) on its way to the engine: it may land even after its caller stopped waiting. */
 type CreateInFlight = Promise<unknown>;
 
-/** A thin client over dockerode: the few Engine API calls a lab needs, with errors people can act on. */
+/**
+ * A thin client over dockerode, the only place it is used: the few Engine API calls a lab needs, in lab's
+ * types (types.ts), with errors people can act on.
+ */
 export class DockerRuntime {
   private readonly creates = new Set<CreateInFlight>();
   private refusal: LabError | undefined;
 
-  constructor(readonly docker: Docker, timeoutMs = engineTimeoutMs()) {
+  constructor(private readonly docker: Docker, timeoutMs = engineTimeoutMs()) {
     guardEngine(docker, timeoutMs);
   }
 
@@ -147,12 +134,12 @@ export class DockerRuntime {
   }
 
   /** `docker create`, tracked (see refuseCreates). */
-  createContainer(options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+  private createContainer(options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
     return this.tracked(() => this.docker.createContainer(options));
   }
 
   /** Waits for a container to exit: its exit code, or 'timeout' after timeoutMs. */
-  async waitContainer(container: Docker.Container, timeoutMs: number): Promise<number | 'timeout'> {
+  private async waitContainer(container: Docker.Container, timeoutMs: number): Promise<number | 'timeout'> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     try {
@@ -163,9 +150,33 @@ export class DockerRuntime {
     }
   }
 
+  /**
+   * Creates and starts a container with no network, waits up to timeoutMs for it to exit and reads what it
+   * printed. Never removes it: the caller removes it by name whatever happened (a create whose answer was
+   * lost may still land).
+   */
+  async runToExit(spec: OneShotSpec, timeoutMs: number): Promise<OneShotResult> {
+    const container = await this.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Labels: spec.labels,
+      HostConfig: { ...profileHostConfig(spec.privilege), Init: spec.tinyInit, NetworkMode: 'none', AutoRemove: false },
+    });
+    await container.start();
+    const exitCode = await this.waitContainer(container, timeoutMs);
+    if (exitCode === 'timeout') return exitCode;
+    return { exitCode, ...(await this.logs(spec.name)) };
+  }
+
   async version(): Promise<{ version: string; apiVersion: string }> {
     const v = await this.docker.version();
     return { version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  async info(): Promise<EngineInfo> {
+    const { CgroupVersion, CgroupDriver } = (await this.docker.info()) as EngineInfo;
+    return { CgroupVersion, CgroupDriver };
   }
 
   async imageExists(name: string): Promise<boolean> {
@@ -195,7 +206,11 @@ export class DockerRuntime {
   }
 
   /** An import's or build's progress stream to its end, its first error thrown; bounded like every long call. */
-  private followProgress(stream: NodeJS.ReadableStream, what: string, onEvent: (event: { stream?: string; status?: string }) => void): Promise<void> {
+  private followProgress(
+    stream: NodeJS.ReadableStream,
+    what: string,
+    onEvent: (event: { stream?: string; status?: string }) => void,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         (stream as unknown as { destroy?: () => void }).destroy?.();
@@ -227,7 +242,8 @@ export class DockerRuntime {
       if (/overlaps/i.test(message)) {
         throw environmentError(
           `Docker cannot create network ${spec.name}: subnet ${spec.subnet} overlaps a network that already exists.`,
-          'Find it with `docker network ls` and `docker network inspect`; remove it if it is a leftover, or copy the scenario and give it another subnet.',
+          'Find it with `docker network ls` and `docker network inspect`; remove it if it is a leftover, ' +
+            'or copy the scenario and give it another subnet.',
           [message],
         );
       }
@@ -256,28 +272,32 @@ export class DockerRuntime {
         Sysctls: spec.sysctls,
       },
       NetworkingConfig: { EndpointsConfig: { [first!.network]: { IPAMConfig: { IPv4Address: first!.address } } } },
-    }).catch((err: unknown) => Promise.reject(statusOf(err) === 409 ? nameTaken('container', spec.name, errorMessage(err)) : err));
+    }).catch((err: unknown) =>
+      Promise.reject(statusOf(err) === 409 ? nameTaken('container', spec.name, errorMessage(err)) : err));
     try {
       await container.start();
     } catch (err) {
       const message = errorMessage(err);
-      if (/apply caps|operation not permitted/i.test(message) && spec.privilege === 'privileged') {
-        throw environmentError(
-          `This Docker engine refuses privileged containers (${spec.name}: ${message.trim()}).`,
-          'Run with `--privilege capabilities` (every capability but SYS_RESOURCE), or `--privilege minimal --init none` for least privilege.',
-        );
+      if (PRIVILEGED_REFUSED_PATTERN.test(message) && spec.privilege === 'privileged') {
+        throw environmentError(`${privilegedRefused(`${spec.name}: ${message.trim()}`)}.`, PRIVILEGED_REFUSED_FIX);
       }
       throw err;
     }
     // Joined after the start, one at a time, so eth1, eth2... follow the scenario's order: networks
     // joined before the start are attached in an order of the engine's choosing (by name, on some).
     for (const iface of more) {
-      await this.tracked(() => this.docker.getNetwork(iface.network).connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: iface.address } } }));
+      const endpoint = { Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: iface.address } } };
+      await this.tracked(() => this.docker.getNetwork(iface.network).connect(endpoint));
     }
   }
 
   /** Runs argv in a container; output is streamed to the given sinks, the exit code returned. */
-  async execStream(container: string, argv: string[], sinks: { stdout: Writable; stderr: Writable }, opts: { timeoutMs?: number } = {}): Promise<{ exitCode: number; timedOut: boolean }> {
+  async execStream(
+    container: string,
+    argv: string[],
+    sinks: { stdout: Writable; stderr: Writable },
+    opts: { timeoutMs?: number } = {},
+  ): Promise<{ exitCode: number; timedOut: boolean }> {
     const exec = await this.docker
       .getContainer(container)
       .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false })
@@ -316,8 +336,14 @@ export class DockerRuntime {
   }
 
   /** What a container printed (its last `tail` lines, or all), stdout and stderr apart. */
-  async logs(container: string, tail?: number): Promise<{ stdout: string; stderr: string }> {
-    return demuxLogs(await this.docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false, ...(tail ? { tail } : {}) }));
+  private async logs(container: string, tail?: number): Promise<{ stdout: string; stderr: string }> {
+    const options = { stdout: true, stderr: true, follow: false as const, ...(tail ? { tail } : {}) };
+    const framed = new PassThrough();
+    const [stdout, stderr] = [collector(), collector()];
+    this.docker.modem.demuxStream(framed, stdout.sink, stderr.sink);
+    framed.end(await this.docker.getContainer(container).logs(options));
+    await once(framed, 'end');
+    return { stdout: stdout.text(), stderr: stderr.text() };
   }
 
   /** A container that exited when a command was due in it: what it printed last says why. */
@@ -327,7 +353,8 @@ export class DockerRuntime {
     const logs = await this.logs(container, 5).then((l) => `${l.stdout}${l.stderr}`.trim(), () => '');
     return environmentError(
       `Container ${container} stopped (${state}) before a command could run in it.`,
-      `See what it printed: \`docker logs ${container}\` (\`--keep-on-failure\` keeps it); on a cgroup v2 host, systemd nodes need \`--privilege privileged\` or \`capabilities\`, or \`--init none\`.`,
+      `See what it printed: \`docker logs ${container}\` (\`--keep-on-failure\` keeps it); on a cgroup v2 host, ` +
+        'systemd nodes need `--privilege privileged` or `capabilities`, or `--init none`.',
       logs ? [logs] : [],
     );
   }
@@ -336,7 +363,8 @@ export class DockerRuntime {
   async exec(container: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
     const stdout = collector();
     const stderr = collector();
-    const { exitCode, timedOut } = await this.execStream(container, argv, { stdout: stdout.sink, stderr: stderr.sink }, opts);
+    const sinks = { stdout: stdout.sink, stderr: stderr.sink };
+    const { exitCode, timedOut } = await this.execStream(container, argv, sinks, opts);
     return { stdout: stdout.text(), stderr: stderr.text(), exitCode, timedOut };
   }
 
@@ -354,7 +382,8 @@ export class DockerRuntime {
     const stdin = process.stdin;
     const wasRaw = stdin.isTTY ? stdin.isRaw : false;
     if (stdin.isTTY) stdin.setRawMode(true);
-    const resize = () => void exec.resize({ h: process.stdout.rows, w: process.stdout.columns }).catch(() => undefined);
+    const resize = () =>
+      void exec.resize({ h: process.stdout.rows, w: process.stdout.columns }).catch(() => undefined);
     if (process.stdout.isTTY) {
       resize();
       process.stdout.on('resize', resize);
@@ -373,21 +402,47 @@ export class DockerRuntime {
     return info.ExitCode ?? 0;
   }
 
-  async listContainers(filter: LabelFilter | LabelFilter[]): Promise<LabelledContainer[]> {
-    const list = await this.docker.listContainers({ all: true, filters: labelFilter(filter) });
-    return list.map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
-      state: c.State,
-      labels: c.Labels ?? {},
-      addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).map(([net, ep]) => [net, ep.IPAddress])),
-      macs: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).map(([net, ep]) => [net, ep.MacAddress.toLowerCase()])),
+  /** Every container (running or not) carrying the labels; without a filter, every one the engine has. */
+  async listContainers(filter?: LabelFilter | LabelFilter[]): Promise<EngineContainer[]> {
+    const list = await this.docker.listContainers({ all: true, ...(filter ? { filters: labelFilter(filter) } : {}) });
+    return list.map((c) => {
+      const endpoints = Object.entries(c.NetworkSettings?.Networks ?? {});
+      return {
+        id: c.Id,
+        name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+        state: c.State,
+        created: c.Created,
+        labels: c.Labels ?? {},
+        addresses: Object.fromEntries(endpoints.map(([net, ep]) => [net, ep.IPAddress])),
+        macs: Object.fromEntries(endpoints.map(([net, ep]) => [net, (ep.MacAddress ?? '').toLowerCase()])),
+      };
+    });
+  }
+
+  /** Every network carrying the labels; without a filter, every one the engine has (IPv4 subnets or not). */
+  async listNetworks(filter?: LabelFilter | LabelFilter[]): Promise<EngineNetwork[]> {
+    const list = await this.docker.listNetworks(filter ? { filters: labelFilter(filter) } : {});
+    return list.map((n) => ({
+      id: n.Id,
+      name: n.Name,
+      subnets: (n.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])),
+      labels: n.Labels ?? {},
     }));
   }
 
-  async listNetworks(filter: LabelFilter | LabelFilter[]): Promise<LabelledNetwork[]> {
-    const list = await this.docker.listNetworks({ filters: labelFilter(filter) });
-    return list.map((n) => ({ id: n.Id, name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet, labels: n.Labels ?? {} }));
+  /** `docker stop -t SECONDS`: the container's stop signal, then SIGKILL after that long. */
+  async stopContainer(id: string, seconds: number): Promise<void> {
+    await this.docker.getContainer(id).stop({ t: seconds });
+  }
+
+  /** `docker kill --signal`: one signal to the container's PID 1. */
+  async signalContainer(id: string, signal: NodeJS.Signals): Promise<void> {
+    await this.docker.getContainer(id).kill({ signal });
+  }
+
+  /** The container's state as the engine says it: running, exited, ... */
+  async containerStatus(id: string): Promise<string> {
+    return (await this.docker.getContainer(id).inspect()).State.Status;
   }
 
   /** Kill and remove; a container that is already gone is not an error (teardown can run twice). */
@@ -412,7 +467,8 @@ export class DockerRuntime {
 function nameTaken(kind: 'network' | 'container', name: string, message: string): LabError {
   return environmentError(
     `Docker already has a ${kind} named ${name}.`,
-    `Find it with \`docker ${kind} ls${kind === 'container' ? ' -a' : ''}\`; lab never removes what it did not make: remove it yourself if it is a leftover, or copy the scenario and rename yours.`,
+    `Find it with \`docker ${kind} ls${kind === 'container' ? ' -a' : ''}\`; lab never removes what it did not make: ` +
+      'remove it yourself if it is a leftover, or copy the scenario and rename yours.',
     [message.trim()],
   );
 }
@@ -421,7 +477,8 @@ function engineNotAnswering(ms: number, call: string): LabError {
   const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
   return environmentError(
     `The Docker engine at ${where} did not answer within ${ms / 1000} s (${call}): it is frozen, overloaded or gone.`,
-    'Check it with `docker info`; restart it if it hangs (`sudo systemctl restart docker`). For a slow engine allow more time: LVS_LAB_ENGINE_TIMEOUT=SECONDS (default 30).',
+    'Check it with `docker info`; restart it if it hangs (`sudo systemctl restart docker`). ' +
+      'For a slow engine allow more time: LVS_LAB_ENGINE_TIMEOUT=SECONDS (default 30).',
   );
 }
 
@@ -436,7 +493,8 @@ function engineUnreachable(err: unknown): LabError {
   }
   return environmentError(
     `No Docker engine answers at ${where} (${code ?? errorMessage(err)}).`,
-    'Start Docker (`sudo systemctl start docker`, or start Docker Desktop), or point DOCKER_HOST at a running engine (e.g. DOCKER_HOST=unix:///run/user/1000/docker.sock for rootless Docker).',
+    'Start Docker (`sudo systemctl start docker`, or start Docker Desktop), or point DOCKER_HOST at a running engine ' +
+      '(e.g. DOCKER_HOST=unix:///run/user/1000/docker.sock for rootless Docker).',
   );
 }
 
@@ -455,26 +513,15 @@ function splitRepoTag(ref: string): [string, string | undefined] {
   return colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, undefined];
 }
 
-/** Non-TTY container logs are framed: [stream, 0, 0, 0, size (4 bytes, big-endian)] then the payload. */
-export function demuxLogs(buf: Buffer): { stdout: string; stderr: string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const stream = buf[i]!;
-    const size = buf.readUInt32BE(i + 4);
-    const payload = buf.subarray(i + 8, i + 8 + size);
-    (stream === 2 ? err : out).push(payload);
-    i += 8 + size;
-  }
-  if (i === 0 && buf.length > 0) out.push(buf); // not framed (TTY): all of it is output
-  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-}
-
-function collector(): { sink: PassThrough; text: () => string } {
+/** A sink that keeps what is written to it, at once (no stream buffering in between). */
+function collector(): { sink: Writable; text: () => string } {
   const chunks: Buffer[] = [];
-  const sink = new PassThrough();
-  sink.on('data', (c: Buffer) => chunks.push(c));
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
   return { sink, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEBIAN_IMAGE } from '../image-names.js';
 import { isImageReference } from './image-reference.js';
 import { canonicalCidr, cidrContains, firstHost, isIpv4, isUsableHost, parseCidr, type Cidr } from './ipv4.js';
 
@@ -32,7 +33,7 @@ const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
 const initField = z.enum(INIT_SETTINGS);
 const privilegeField = z.enum(PRIVILEGE_SETTINGS);
-const IMAGE_TEXT = 'Docker image the node runs. Default: defaults.image (lvs-lab/debian:bookworm, built by `lab images build --offline`).';
+const IMAGE_TEXT = `Docker image the node runs. Default: defaults.image (${DEBIAN_IMAGE}, built by \`lab images build --offline\`).`;
 const INIT_TEXT =
   'PID 1 of the container: `systemd` runs /usr/sbin/init as the tutorial does (`docker run ... centos:7 /usr/sbin/init`) and ' +
   'starts the web server with systemctl; `none` runs a tiny init and starts it with apachectl; `auto` picks on the engine (systemd where it boots).';
@@ -62,7 +63,9 @@ const route = z
   .describe('A static route on the node: `ip route add TO via VIA`.');
 
 /** An image as Docker names it; also what `--image` accepts. */
-export const imageReference = z.string().refine(isImageReference, { message: 'not a Docker image reference like lvs-lab/debian:bookworm or registry:5000/team/image:tag (lower-case repository path)' });
+export const imageReference = z.string().refine(isImageReference, {
+  message: `not a Docker image reference like ${DEBIAN_IMAGE} or registry:5000/team/image:tag (lower-case repository path)`,
+});
 
 const nodeCommon = {
   name: nodeName.describe('Container name and hostname (lvs, rs1, rs2, client...): what `lab exec NODE`, `lab shell NODE` and the plan show.'),
@@ -140,7 +143,7 @@ export const scenarioSchema = z
     description: text(4096).optional().describe('A longer explanation for people reading the file.'),
     defaults: z
       .strictObject({
-        image: imageReference.default('lvs-lab/debian:bookworm').describe('Docker image for nodes that do not set their own. Default lvs-lab/debian:bookworm.'),
+        image: imageReference.default(DEBIAN_IMAGE).describe(`Docker image for nodes that do not set their own. Default ${DEBIAN_IMAGE}.`),
         init: initField.default('systemd').describe(`${INIT_TEXT} Default systemd.`),
         privilege: privilegeField.default('privileged').describe(`${PRIVILEGE_TEXT} Default privileged.`),
       })

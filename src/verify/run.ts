@@ -1,5 +1,5 @@
 import type { RunningLab } from '../lab/find.js';
-import { LABEL } from '../lab/labels.js';
+import { LABEL } from '../labels.js';
 import { LIST, LIST_CONNECTIONS, LIST_STATS } from '../lvs/ipvsadm.js';
 import { parseConnections, parseList, parseStats, type Connection, type ServiceStats } from '../lvs/parse.js';
 import { webControl } from '../plan/role.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEBIAN_IMAGE } from '../../src/lab/images.js';
+import { DEBIAN_IMAGE } from '../../src/image-names.js';
 import { rootfsTar } from '../helpers/image.js';
 import { nonLocalRequests, openBrowser, openFile, screenshot } from '../helpers/browser.js';
 import { CLI } from '../helpers/cli.js';

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { DEBIAN_IMAGE } from '../../src/lab/images.js';
+import { DEBIAN_IMAGE } from '../../src/image-names.js';
 
 /**
  * What the Docker host these tests run against can do, asked of the engine directly (not through lab's

@@ -1,4 +1,5 @@
-import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from '../../src/lab/images.js';
+import { DEBIAN_IMAGE } from '../../src/image-names.js';
+import { buildDebianRootfs, importRootfs } from '../../src/lab/images.js';
 import type { DockerRuntime } from '../../src/runtime/docker.js';
 
 /** The Debian lab image's root filesystem, built from Debian packages once and cached (no registry here). */

@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/lab/labels.js';
+import { LABEL } from '../../src/labels.js';
 import { DockerRuntime } from '../../src/runtime/docker.js';
 import { lab } from '../helpers/cli.js';
 import { probeHostKind } from '../helpers/host-kind.js';
@@ -45,7 +46,7 @@ describe('lab images', () => {
     const r = await lab(['images', 'import', await rootfsTar(), '--tag', tag], { timeoutMs: 180_000 });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await runtime.imageExists(tag)).toBe(true);
-    await runtime.docker.getImage(tag).remove();
+    await new Docker().getImage(tag).remove();
     const missing = await lab(['images', 'import', '/nonexistent.tar']);
     expect(missing.exitCode).toBe(3);
     expect(missing.stderr).toContain('lab images build --offline');

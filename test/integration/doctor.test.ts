@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROBE_LABEL } from '../../src/doctor/checks.js';
+import { PROBE_LABEL } from '../../src/labels.js';
 import { DockerRuntime, sleep } from '../../src/runtime/docker.js';
 import { lab, REPO_ROOT } from '../helpers/cli.js';
 import { probeHostKind } from '../helpers/host-kind.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL, labLabels, labMade } from '../../src/lab/labels.js';
+import { LABEL, labLabels, labMade } from '../../src/labels.js';
 import { DockerRuntime } from '../../src/runtime/docker.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { lab } from '../helpers/cli.js';
@@ -25,10 +26,12 @@ const ownNode = {
 let image: string;
 
 let runtime: DockerRuntime;
+/** The decoys are made by hand, outside lab: straight through the Engine API. */
+const docker = new Docker();
 
 /** A container as someone would make it by hand: least privilege, no network, sleeping. */
 async function startDecoy(decoy: { name: string; labels: Record<string, string> }, image: string): Promise<void> {
-  const c = await runtime.docker.createContainer({
+  const c = await docker.createContainer({
     name: decoy.name,
     Image: image,
     Cmd: ['sleep', 'infinity'],
@@ -39,7 +42,7 @@ async function startDecoy(decoy: { name: string; labels: Record<string, string> 
 }
 
 const exists = async (kind: 'container' | 'network', name: string) =>
-  (kind === 'container' ? runtime.docker.getContainer(name) : runtime.docker.getNetwork(name))
+  (kind === 'container' ? docker.getContainer(name) : docker.getNetwork(name))
     .inspect()
     .then(() => true, () => false);
 
@@ -48,7 +51,7 @@ beforeAll(async () => {
   image = await ensureHostImage(runtime);
   await startDecoy(decoys.node, image);
   await startDecoy(decoys.lab, image);
-  await runtime.docker.createNetwork({ Name: DECOY_NETWORK, Internal: true, Labels: { [LABEL.lab]: FOREIGN_LAB } });
+  await docker.createNetwork({ Name: DECOY_NETWORK, Internal: true, Labels: { [LABEL.lab]: FOREIGN_LAB } });
 }, 300_000);
 
 afterAll(async () => {

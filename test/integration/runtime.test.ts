@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { LabError } from '../../src/errors.js';
-import { LABEL, labLabels } from '../../src/lab/labels.js';
+import { LABEL, labLabels } from '../../src/labels.js';
 import { teardown } from '../../src/lab/teardown.js';
-import type { ContainerSpec } from '../../src/plan/types.js';
+import type { ContainerSpec } from '../../src/runtime/types.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { DockerRuntime } from '../../src/runtime/docker.js';
 import { probeHostKind } from '../helpers/host-kind.js';
@@ -127,8 +128,8 @@ describe('Docker adapter on a real engine', () => {
     const again = await teardown(runtime, LAB);
     expect(again).toMatchObject({ containers: [], networks: [] });
     // The bystander and its network are untouched.
-    const info = await runtime.docker.getContainer(bystander.getId()).inspect();
+    const info = await new Docker().getContainer(bystander.getId()).inspect();
     expect(info.State.Running).toBe(true);
-    expect((await runtime.docker.getNetwork(bystanderNet.getId()).inspect()).Id).toBe(bystanderNet.getId());
+    expect((await new Docker().getNetwork(bystanderNet.getId()).inspect()).Id).toBe(bystanderNet.getId());
   }, 60_000);
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { LABEL } from '../../src/lab/labels.js';
+import { LABEL } from '../../src/labels.js';
 import { PACKAGE_ROOT } from '../../src/package.js';
 import { loadScenario } from '../../src/scenario/load.js';
 

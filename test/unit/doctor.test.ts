@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { demuxLogs } from '../../src/runtime/docker.js';
 import {
   cgroupCheck,
   compareVersions,
@@ -13,16 +12,16 @@ import {
   ipvsCheck,
   ipvsProbeCommand,
   namesCheck,
-  parseProcNetRoute,
   privilegedCheck,
   subnetCheck,
   vipCheck,
   type DoctorCheck,
 } from '../../src/doctor/checks.js';
+import { parseProcNetRoute } from '../../src/doctor/routes.js';
 import { doctorJson, formatDoctorReport, formatDoctorTable, formatVerdict } from '../../src/doctor/report.js';
 import { wrap } from '../../src/text/wrap.js';
 import { environmentError, ExitCode } from '../../src/errors.js';
-import { LABEL, labLabels } from '../../src/lab/labels.js';
+import { LABEL, labLabels } from '../../src/labels.js';
 import { applyOverrides } from '../../src/scenario/model.js';
 import { loadScenario } from '../../src/scenario/load.js';
 
@@ -158,18 +157,6 @@ describe('doctor checks (pure)', () => {
     expect(engineIsLocal({ DOCKER_HOST: 'ssh://me@h' })).toBe(false);
     const row = dockerUnreachableCheck(environmentError('No Docker engine answers at unix:///nonexistent (ENOENT).', 'Start Docker.'));
     expect(row).toEqual({ id: 'docker', title: 'Docker engine', status: 'fail', detail: 'No Docker engine answers at unix:///nonexistent (ENOENT).', fix: 'Start Docker.' });
-  });
-
-  it('demuxes framed container logs', () => {
-    const frame = (stream: number, text: string) => {
-      const payload = Buffer.from(text);
-      const head = Buffer.alloc(8);
-      head[0] = stream;
-      head.writeUInt32BE(payload.length, 4);
-      return Buffer.concat([head, payload]);
-    };
-    expect(demuxLogs(Buffer.concat([frame(1, 'out1\n'), frame(2, 'err\n'), frame(1, 'out2\n')]))).toEqual({ stdout: 'out1\nout2\n', stderr: 'err\n' });
-    expect(demuxLogs(Buffer.alloc(0))).toEqual({ stdout: '', stderr: '' });
   });
 });
 

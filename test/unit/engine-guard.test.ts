@@ -40,7 +40,7 @@ describe('the Engine API guard', () => {
     const runtime = new DockerRuntime(new Docker({ socketPath: join(dir, 'nobody.sock') }), 300);
     const refusal = new LabError('Interrupted by SIGINT.', { exitCode: ExitCode.interrupted });
     await runtime.refuseCreates(refusal);
-    expect(await caught(runtime.createContainer({ Image: 'x' }))).toBe(refusal);
+    expect(await caught(runtime.createNetwork({ name: 'x', subnet: '10.9.0.0/24', internal: true, labels: {} }))).toBe(refusal);
   });
 
   it('LVS_LAB_ENGINE_TIMEOUT sets the limit in seconds; default 30 s, nonsense ignored', () => {

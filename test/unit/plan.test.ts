@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/lab/labels.js';
+import { LABEL } from '../../src/labels.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { formatPlan, planToJson } from '../../src/plan/format.js';
 import type { Step } from '../../src/plan/types.js';

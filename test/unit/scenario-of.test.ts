@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { environmentError } from '../../src/errors.js';
-import { LABEL } from '../../src/lab/labels.js';
+import { LABEL } from '../../src/labels.js';
 import { scenarioOf } from '../../src/lab/scenario-of.js';
-import type { DockerRuntime, LabelledContainer } from '../../src/runtime/docker.js';
+import type { DockerRuntime } from '../../src/runtime/docker.js';
+import type { EngineContainer } from '../../src/runtime/types.js';
 import { loadScenario } from '../../src/scenario/load.js';
 
 // Which scenario `lab graph` draws: a running lab's labels win over the built-in of the same name.
@@ -11,8 +12,8 @@ import { loadScenario } from '../../src/scenario/load.js';
 function runningLab(): DockerRuntime {
   const scenario = loadScenario('rr-basic').scenario;
   const edited = { ...scenario, nodes: [...scenario.nodes, { ...scenario.nodes.find((n) => n.name === 'rs2')!, name: 'rs3', address: '172.20.1.12', page: 'from rs3' }] };
-  const container: LabelledContainer = {
-    id: 'x', name: 'lvs', state: 'running', addresses: {}, macs: {},
+  const container: EngineContainer = {
+    id: 'x', name: 'lvs', state: 'running', created: 0, addresses: {}, macs: {},
     labels: { [LABEL.lab]: 'rr-basic', [LABEL.scenario]: 'rr-basic', [LABEL.source]: 'file', [LABEL.node]: 'lvs', [LABEL.scenarioJson]: JSON.stringify(edited) },
   };
   return { listContainers: async () => [container] } as unknown as DockerRuntime;

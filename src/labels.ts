@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { LabelFilter } from '../runtime/docker.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { Scenario } from './scenario/schema.js';
 
 /**
  * Everything `lab` creates carries these labels; teardown, status and verify find a lab from them alone,
@@ -20,6 +19,15 @@ export const LABEL = {
    */
   run: 'io.lvs-lab.run',
 } as const;
+
+/** Every throwaway container doctor makes carries this label (never the lab's labels: teardown ignores it). */
+export const PROBE_LABEL = 'io.lvs-lab.doctor-probe';
+
+/** Selects objects by a label: `{ key }` carries it, `{ key, value }` carries it with that value. Several: all of them. */
+export interface LabelFilter {
+  key: string;
+  value?: string;
+}
 
 /** A fresh run id: random, so two runs of one lab never share it. */
 export const newRunId = (): string => randomBytes(6).toString('hex');

@@ -8,6 +8,8 @@ import type { ContainerSpec } from './types.js';
  */
 export function containerCommand(spec: Pick<ContainerSpec, 'init' | 'privilege'>): string[] {
   if (spec.init !== 'systemd') return ['sleep', 'infinity'];
-  if (spec.privilege === 'capabilities') return ['sh', '-c', 'mount -o remount,rw /sys/fs/cgroup 2>/dev/null; exec /usr/sbin/init'];
+  if (spec.privilege === 'capabilities') {
+    return ['sh', '-c', 'mount -o remount,rw /sys/fs/cgroup 2>/dev/null; exec /usr/sbin/init'];
+  }
   return ['/usr/sbin/init'];
 }
