@@ -76,6 +76,17 @@ describe('Docker adapter on a real engine', () => {
     expect([126, 127]).toContain(missing.exitCode); // the runtime's "not found" codes
   });
 
+  it('runToExit: a throwaway container\'s exit code and its logs, stdout and stderr apart (as doctor reads them)', async () => {
+    const name = `once-${id}`;
+    try {
+      const cmd = ['sh', '-c', 'echo to-out; echo to-err >&2; echo more-out; exit 3'];
+      const r = await runtime.runToExit({ name, image, cmd, labels: labMadeLabels, privilege: 'minimal', tinyInit: true }, 60_000);
+      expect(r).toEqual({ exitCode: 3, stdout: 'to-out\nmore-out\n', stderr: 'to-err\n' });
+    } finally {
+      await runtime.removeContainer(name);
+    }
+  }, 60_000);
+
   it('exec gives up after its timeout', async () => {
     const r = await runtime.exec(`rs-${id}`, ['sleep', '30'], { timeoutMs: 500 });
     expect(r.timedOut).toBe(true);
