@@ -23,7 +23,7 @@ export const LABEL = {
 /** Every throwaway container doctor makes carries this label (never the lab's labels: teardown ignores it). */
 export const PROBE_LABEL = 'io.lvs-lab.doctor-probe';
 
-/** Selects objects by a label: `{ key }` carries it, `{ key, value }` carries it with that value. Several: all of them. */
+/** Selects objects by a label: `{ key }` carries it, `{ key, value }` with that value. Several: all of them. */
 export interface LabelFilter {
   key: string;
   value?: string;

@@ -35,10 +35,13 @@ try {
   const names = Array.from({ length: nodes + 2 }, (_, i) => `bench-${id}-${i}`);
   let t0 = performance.now();
   for (const [i, name] of names.entries()) await runtime.runContainer(spec(name, `10.215.0.${10 + i}`));
-  console.log(`start ${names.length} systemd containers: ${seconds(t0).toFixed(2)} s (${(seconds(t0) / names.length).toFixed(2)} s each)`);
+  const each = (seconds(t0) / names.length).toFixed(2);
+  console.log(`start ${names.length} systemd containers: ${seconds(t0).toFixed(2)} s (${each} s each)`);
   t0 = performance.now();
+  const booted = async (name: string) =>
+    /^(running|degraded)$/m.test((await runtime.exec(name, ['systemctl', 'is-system-running'])).stdout);
   for (const name of names) {
-    while (!/^(running|degraded)$/m.test((await runtime.exec(name, ['systemctl', 'is-system-running'])).stdout)) await sleep(100);
+    while (!(await booted(name))) await sleep(100);
   }
   console.log(`systemd booted in all: ${seconds(t0).toFixed(2)} s`);
 
@@ -53,12 +56,17 @@ try {
     await sleep(100);
     state = await runtime.containerStatus(viaTerm!);
   }
-  console.log(`SIGTERM to systemd as PID 1 (the default stop signal): ${state === 'running' ? 'still running after 12 s (docker stop would SIGKILL at 10 s)' : `${seconds(t0).toFixed(2)} s`}`);
+  const stopped = state === 'running'
+    ? 'still running after 12 s (docker stop would SIGKILL at 10 s)'
+    : `${seconds(t0).toFixed(2)} s`;
+  console.log(`SIGTERM to systemd as PID 1 (the default stop signal): ${stopped}`);
 
   t0 = performance.now();
   const result = await teardown(runtime, lab);
   const t = seconds(t0);
-  console.log(`lab teardown of ${result.containers.length} containers (${rest.length} running systemd) + ${result.networks.length} network: ${t.toFixed(2)} s, ${(t / result.containers.length).toFixed(3)} s per node`);
+  const what = `${result.containers.length} containers (${rest.length} running systemd) + ` +
+    `${result.networks.length} network`;
+  console.log(`lab teardown of ${what}: ${t.toFixed(2)} s, ${(t / result.containers.length).toFixed(3)} s per node`);
   const rss = process.memoryUsage().rss / 2 ** 20;
   console.log(`lab process peak RSS: ${rss.toFixed(0)} MiB`);
 } finally {

@@ -40,7 +40,8 @@ export function formatDoctorTable(checks: DoctorCheck[], opts: TableOptions = {}
   ];
   for (const c of checks) {
     const showFix = (c.status === 'warn' || c.status === 'fail') && c.fix;
-    lines.push(...row([c.title, STATUS_TEXT[c.status], wrap(c.detail, detailW), showFix ? wrap(c.fix!, fixW, { keepCommands: true }) : []]));
+    const fix = showFix ? wrap(c.fix!, fixW, { keepCommands: true }) : [];
+    lines.push(...row([c.title, STATUS_TEXT[c.status], wrap(c.detail, detailW), fix]));
   }
   return lines.join('\n');
 }
@@ -55,7 +56,9 @@ export function formatVerdict(checks: DoctorCheck[], scenario: string): string {
     skipped.length ? `${skipped.length} skipped` : '',
   ].filter(Boolean);
   if (failed.length > 0) {
-    return `${failed.length} check${failed.length > 1 ? 's' : ''} failed (${failed.map((c) => c.id).join(', ')})${also.length ? `, ${also.join(', ')}` : ''}: \`lab up ${scenario}\` would stop. Apply each fix, then run \`lab doctor ${scenario}\` again.`;
+    const which = `${failed.length} check${failed.length > 1 ? 's' : ''} failed (${failed.map((c) => c.id).join(', ')})`;
+    return `${which}${also.length ? `, ${also.join(', ')}` : ''}: \`lab up ${scenario}\` would stop. ` +
+      `Apply each fix, then run \`lab doctor ${scenario}\` again.`;
   }
   if (also.length > 0) return `No check failed (${also.join(', ')}): \`lab up ${scenario}\` can go ahead.`;
   return `All ${checks.length} checks passed: \`lab up ${scenario}\` can go ahead.`;

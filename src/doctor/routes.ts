@@ -11,11 +11,13 @@ const HEX32 = /^[0-9A-Fa-f]{8}$/;
 /** /proc/net/route writes an address as little-endian hex: 0102A8C0 is 192.168.2.1. */
 function littleEndianIp(hex: string): string {
   const n = Number.parseInt(hex, 16);
-  return intToIp((((n & 0xff) << 24) | (((n >>> 8) & 0xff) << 16) | (((n >>> 16) & 0xff) << 8) | ((n >>> 24) & 0xff)) >>> 0);
+  const bytes = [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+  return intToIp(bytes.reduce((ip, byte) => ip * 256 + byte, 0));
 }
 
 /** A mask's prefix length: the number of one bits, 255.255.0.0 is 16. */
-const prefixOf = (mask: string) => mask.split('.').reduce((bits, o) => bits + Number(o).toString(2).replace(/0/g, '').length, 0);
+const prefixOf = (mask: string) =>
+  mask.split('.').reduce((bits, octet) => bits + Number(octet).toString(2).replace(/0/g, '').length, 0);
 
 /** /proc/net/route: the header line, then one route a line; the default route (mask 0) is left out. Pure. */
 export function parseProcNetRoute(text: string): HostRoute[] {
@@ -24,6 +26,9 @@ export function parseProcNetRoute(text: string): HostRoute[] {
     .slice(1)
     .map((line) => line.trim().split(/\s+/))
     .filter((f) => f.length >= 8 && HEX32.test(f[1]!) && HEX32.test(f[7]!))
-    .map((f) => ({ iface: f[0]!, destination: { network: littleEndianIp(f[1]!), prefix: prefixOf(littleEndianIp(f[7]!)) } }))
+    .map((f) => ({
+      iface: f[0]!,
+      destination: { network: littleEndianIp(f[1]!), prefix: prefixOf(littleEndianIp(f[7]!)) },
+    }))
     .filter((r) => r.destination.prefix > 0);
 }

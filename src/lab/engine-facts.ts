@@ -5,7 +5,11 @@ import { director, imageOf } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
 
 /** Probes what `auto` needs to know: which privilege profiles this engine starts, and its cgroup version. */
-export async function probeEngineFacts(runtime: DockerRuntime, image: string, probes: ProbeSession): Promise<EngineFacts> {
+export async function probeEngineFacts(
+  runtime: DockerRuntime,
+  image: string,
+  probes: ProbeSession,
+): Promise<EngineFacts> {
   const [privileged, capabilities, info] = await Promise.all([
     probes.accepts(image, 'privileged'),
     probes.accepts(image, 'capabilities'),

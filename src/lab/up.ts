@@ -18,7 +18,8 @@ const SYSTEMD_BOOT_TIMEOUT_MS = 120_000;
 const EXEC_TIMEOUT_MS = 120_000;
 
 function noIpvsError(scenario: Scenario, output: string): LabError {
-  return environmentError(`${noIpvsMessage('ipvsadm on the director', output.trim().split('\n')[0]!)}.`, loadIpvsFix(scenario));
+  const said = output.trim().split('\n')[0]!;
+  return environmentError(`${noIpvsMessage('ipvsadm on the director', said)}.`, loadIpvsFix(scenario));
 }
 
 /** Every doctor check but `names`, which preflight ran already (before building an image). */
@@ -29,7 +30,8 @@ const CHECKS_AFTER_PREFLIGHT = CHECK_IDS.filter((id) => id !== 'names');
  * stops), then the images, building the default one if it is missing.
  */
 async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListener): Promise<void> {
-  const clash = doctorFailure(await runDoctor(runtime, plan.scenario, undefined, { checks: ['names'] }), { failOnWarn: ['names'] });
+  const names = await runDoctor(runtime, plan.scenario, undefined, { checks: ['names'] });
+  const clash = doctorFailure(names, { failOnWarn: ['names'] });
   if (clash) throw clash;
   const images = [...new Set(plan.steps.flatMap((s) => (s.kind === 'container' ? [s.container.image] : [])))];
   for (const image of images) {

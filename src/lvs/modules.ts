@@ -11,8 +11,8 @@ export function requiredModules(scenario: Scenario): string[] {
 /** What to do where the kernel under Docker lacks IPVS: load it, or run the lab inside User-Mode Linux. */
 export function loadIpvsFix(scenario: Scenario): string {
   return (
-    `On the Docker host run \`sudo modprobe ${requiredModules(scenario).join(' ')}\` (check: \`lsmod | grep ip_vs\`); ` +
-    'a container cannot load it. Docker Desktop and WSL2 kernels often lack ip_vs: use a Linux VM, or run the lab ' +
+    `On the Docker host run \`sudo modprobe ${requiredModules(scenario).join(' ')}\` ` +
+    '(check: `lsmod | grep ip_vs`); a container cannot load it. Docker Desktop and WSL2 kernels often lack ip_vs: use a Linux VM, or run the lab ' +
     `inside User-Mode Linux: \`${UML_LAB_SCRIPT} 'up ${scenario.name}'\`.`
   );
 }
