@@ -3,7 +3,7 @@ import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import { PHASES, type Phase, type Plan, type Step } from '../plan/types.js';
 import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
 import { loadIpvsFix, NO_IPIP, noIpvsMessage } from '../lvs/modules.js';
-import { CHECK_IDS, doctorFailure } from '../doctor/checks.js';
+import { CHECK_IDS, doctorFailure, namesCheck } from '../doctor/checks.js';
 import { ProbeSession } from '../doctor/probes.js';
 import { runDoctor } from '../doctor/run.js';
 import { DEBIAN_IMAGE } from '../image-names.js';
@@ -30,8 +30,9 @@ const CHECKS_AFTER_PREFLIGHT = CHECK_IDS.filter((id) => id !== 'names');
  * stops), then the images, building the default one if it is missing.
  */
 async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListener): Promise<void> {
-  const names = await runDoctor(runtime, plan.scenario, undefined, { checks: ['names'] });
-  const clash = doctorFailure(names, { failOnWarn: ['names'] });
+  // Listed here, not by runDoctor: an engine that does not answer stops `up` with its own error and fix.
+  const [containers, networks] = await Promise.all([runtime.listContainers(), runtime.listNetworks()]);
+  const clash = doctorFailure([namesCheck(plan.scenario, containers, networks)], { failOnWarn: ['names'] });
   if (clash) throw clash;
   const images = [...new Set(plan.steps.flatMap((s) => (s.kind === 'container' ? [s.container.image] : [])))];
   for (const image of images) {
