@@ -109,6 +109,9 @@ export class JsonProgress implements Progress {
   }
 }
 
+/** The steps a `--json` run recorded, for its document; none for the terminal's kinds of progress. */
+export const recordedSteps = (progress: Progress): JsonStep[] => (progress instanceof JsonProgress ? progress.steps : []);
+
 export function createProgress(opts: { json: boolean; verbose: boolean }): Progress {
   if (opts.json) return new JsonProgress();
   if (opts.verbose || !process.stderr.isTTY) return new LineProgress(opts.verbose);

@@ -14,4 +14,27 @@ export interface UpListener {
   stepDone(step: Step, outcome: StepOutcome): void;
   stepFailed(step: Step, outcome: StepOutcome): void;
   note(message: string): void;
+  /** The steps are over, done or failed; what a use case does next (verify) is not a step. */
+  finish?(ok: boolean): void;
+}
+
+/**
+ * One long task the caller may show while it runs (a spinner, a line): it runs `task` and passes its result
+ * or error on. Use cases with a single slow part (verify, an image build) report through it.
+ */
+export type ShowTask = <T>(title: string, task: () => Promise<T>) => Promise<T>;
+
+/** Shows nothing: the task as it is. */
+export const quietly: ShowTask = (_title, task) => task();
+
+/** Runs the steps of `task`, then tells `listener` they are over, and how they ended. */
+export async function finishing<T>(listener: UpListener, task: () => Promise<T>): Promise<T> {
+  try {
+    const result = await task();
+    listener.finish?.(true);
+    return result;
+  } catch (err) {
+    listener.finish?.(false);
+    throw err;
+  }
 }

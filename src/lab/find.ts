@@ -20,6 +20,9 @@ export async function runningLabs(runtime: DockerRuntime): Promise<Map<string, L
   return labs;
 }
 
+/** The lab a name or scenario file means: a file's lab is named after its scenario. */
+export const labNameOf = (ref: string): string => (isFileReference(ref) ? loadScenario(ref).scenario.name : ref);
+
 /**
  * The lab a command means: a lab name, a built-in scenario name or a scenario file (its name), or, with
  * nothing given, the only lab running. Its scenario comes from its labels, i.e. what is really running.
@@ -33,7 +36,7 @@ export async function findLab(runtime: DockerRuntime, ref: string | undefined): 
     if (labs.size > 1) throw usageError(`${labs.size} labs are running: ${[...labs.keys()].join(', ')}.`, 'Name the one you mean, e.g. `lab verify rr-basic`.');
     name = [...labs.keys()][0]!;
   } else {
-    name = isFileReference(ref) ? loadScenario(ref).scenario.name : ref;
+    name = labNameOf(ref);
   }
   const containers = labs.get(name);
   if (!containers) throw environmentError(`Lab ${name} is not running.`, `Start it with \`lab up ${ref ?? name}\`; \`lab status\` lists running labs.`);

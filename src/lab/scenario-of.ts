@@ -1,8 +1,15 @@
 import { LabError } from '../errors.js';
 import { DockerRuntime } from '../runtime/docker.js';
-import { isFileReference, loadScenario } from '../scenario/load.js';
+import { applyOverrides, type ScenarioOverrides } from '../scenario/model.js';
+import { isFileReference, loadScenario, type LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { findLab, runningLabs } from './find.js';
+
+/** The scenario `up` and `doctor` are asked for: the file or built-in one, with the command line's overrides. */
+export function requestedScenario(ref: string, overrides: ScenarioOverrides): LoadedScenario {
+  const loaded = loadScenario(ref);
+  return { ...loaded, scenario: applyOverrides(loaded.scenario, overrides) };
+}
 
 export interface ScenarioWithOrigin {
   scenario: Scenario;

@@ -8,6 +8,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { shipped } from '../package.js';
 import type { StepOutcome, UpListener } from './events.js';
 import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from './images.js';
+import { signalExitCode } from './interrupts.js';
 import { LABEL, labMade, newRunId } from './labels.js';
 import { listRun, teardownRun } from './teardown.js';
 
@@ -143,8 +144,6 @@ async function afterInterrupt(plan: Plan & { runId: string }, runtime: DockerRun
   await removeLiveProbes(runtime);
   return interruptError(signal, where, await cleanUp(plan, runtime, keep));
 }
-
-const signalExitCode = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
 
 function interruptError(signal: NodeJS.Signals, where: string, cleaned: Cleaned): LabError {
   return new LabError(`Interrupted by ${signal} during ${where}. ${cleaned.said}`, { exitCode: signalExitCode(signal), hint: cleaned.fix });
