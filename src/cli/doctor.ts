@@ -16,10 +16,14 @@ const doctorOptions = z.object({
 
 export const doctorCommand = new Command('doctor')
   .description(
-    'check that this machine can run a scenario (Docker, image, cgroup, IPVS, privileges, subnets, VIP, names), each with its fix',
+    'check that this machine can run a scenario (Docker, image, cgroup, IPVS, privileges, subnets, VIP, names), ' +
+      'each with its fix',
   )
   .argument('[scenario]', 'a built-in scenario (`lab list`) or a scenario file', 'rr-basic')
-  .option('--json', 'one JSON document on stdout: { schema, ok, scenario, seconds, checks: [{ id, title, status, detail, fix }] }')
+  .option(
+    '--json',
+    'one JSON document on stdout: { schema, ok, scenario, seconds, checks: [{ id, title, status, detail, fix }] }',
+  )
   .option('--init <mode>', `check as if \`lab up --init\`: ${INIT_SETTINGS.join(' | ')}`)
   .option('--privilege <profile>', `check as if \`lab up --privilege\`: ${PRIVILEGE_SETTINGS.join(' | ')}`)
   .option('--image <name>', 'check as if `lab up --image`')

@@ -18,7 +18,8 @@ const buildOptions = z.object({
 
 const build = new Command('build')
   .description(
-    'build a lab image: from its Dockerfile (needs a registry), or with --offline the Debian one from Debian packages alone',
+    'build a lab image: from its Dockerfile (needs a registry), ' +
+      'or with --offline the Debian one from Debian packages alone',
   )
   .option('--base <base>', `which image: ${IMAGE_BASES.join(' | ')}`, 'debian')
   .option('--offline', 'from Debian packages (apt-get download + extract), then import; no registry')
@@ -43,7 +44,9 @@ const build = new Command('build')
   });
 
 const importTar = new Command('import')
-  .description('import a root filesystem tarball (from `lab images build --offline` or images/debian/build-rootfs.sh) as the lab image')
+  .description(
+    'import a root filesystem tarball (from `lab images build --offline` or images/debian/build-rootfs.sh) as the lab image',
+  )
   .argument('<tar>', 'the tarball')
   .option('--tag <name>', 'image name', DEBIAN_IMAGE)
   .addHelpText('after', examples(['lab images import rootfs.tar', `as ${DEBIAN_IMAGE}`]))

@@ -13,7 +13,10 @@ const options = z.object({
   dryRun: z.boolean().default(false),
 });
 
-/** A command (`lab GROUP ACTION NODE`) that runs a small plan on one node of a running lab, shown step by step like `up`. */
+/**
+ * A command (`lab GROUP ACTION NODE`) that runs a small plan on one node of a running lab, shown step by step
+ * like `up`.
+ */
 export function nodeStepsCommand(
   group: NodeAction['group'],
   action: NodeAction['action'],
@@ -24,7 +27,10 @@ export function nodeStepsCommand(
     .description(description)
     .argument('<node>', 'a real server of a running lab (rs1, rs2, ...)')
     .option('-v, --verbose', 'show each command\'s output')
-    .option('--json', 'one JSON document on stdout: { schema, ok, lab, node, action, steps } (with --dry-run: the plan)')
+    .option(
+      '--json',
+      'one JSON document on stdout: { schema, ok, lab, node, action, steps } (with --dry-run: the plan)',
+    )
     .option('--dry-run', 'print the commands without running them')
     .addHelpText('after', examples(
       [`lab ${group} ${action} rs1 --dry-run`, 'the commands it would run, with their reasons'],
@@ -36,7 +42,9 @@ export function nodeStepsCommand(
       const { lab, plan } = await runNodeAction({ group, action, node, dryRun: opts.dryRun }, progress);
       if (opts.dryRun && opts.json) writeJson(command, { ok: true, dryRun: true, node, action, ...planToJson(plan) });
       else if (opts.dryRun) process.stdout.write(`${formatPlan(plan, { width: terminalWidth() })}\n`);
-      else if (opts.json) writeJson(command, { ok: true, dryRun: false, lab, node, action, steps: recordedSteps(progress) });
+      else if (opts.json) {
+        writeJson(command, { ok: true, dryRun: false, lab, node, action, steps: recordedSteps(progress) });
+      }
       else process.stdout.write(`${done(node, lab)}\n`);
     });
 }

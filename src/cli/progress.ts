@@ -28,7 +28,9 @@ class SpinnerProgress implements Progress {
     this.spinner = ora({ text: this.phaseTitle, stream: process.stderr, ...KEEP_CTRL_C }).start();
   }
   stepStart(step: Step): void {
-    if (this.spinner) this.spinner.text = `${this.phaseTitle}  [${stepWhere(step)}] ${step.command.slice(0, (process.stderr.columns ?? 100) - this.phaseTitle.length - 20)}`;
+    if (!this.spinner) return;
+    const room = (process.stderr.columns ?? 100) - this.phaseTitle.length - 20;
+    this.spinner.text = `${this.phaseTitle}  [${stepWhere(step)}] ${step.command.slice(0, room)}`;
   }
   stepDone(): void {}
   stepFailed(step: Step): void {
@@ -73,7 +75,8 @@ class LineProgress implements Progress {
   private printOutput(outcome: StepOutcome): void {
     const out = `${outcome.stdout ?? ''}${outcome.stderr ?? ''}`.trimEnd();
     if (out) process.stderr.write(`${out.split('\n').map((l) => `      ${l}`).join('\n')}\n`);
-    process.stderr.write(`      (${outcome.exitCode !== undefined ? `exit ${outcome.exitCode}, ` : ''}${secs(outcome.seconds)})\n`);
+    const exit = outcome.exitCode !== undefined ? `exit ${outcome.exitCode}, ` : '';
+    process.stderr.write(`      (${exit}${secs(outcome.seconds)})\n`);
   }
 }
 
@@ -105,12 +108,22 @@ export class JsonProgress implements Progress {
   }
   finish(): void {}
   private record(step: Step, o: StepOutcome, ok: boolean): void {
-    this.steps.push({ phase: step.phase, node: stepWhere(step), command: step.command, exitCode: o.exitCode ?? null, stdout: o.stdout ?? '', stderr: o.stderr ?? '', seconds: Number(o.seconds.toFixed(3)), ok });
+    this.steps.push({
+      phase: step.phase,
+      node: stepWhere(step),
+      command: step.command,
+      exitCode: o.exitCode ?? null,
+      stdout: o.stdout ?? '',
+      stderr: o.stderr ?? '',
+      seconds: Number(o.seconds.toFixed(3)),
+      ok,
+    });
   }
 }
 
 /** The steps a `--json` run recorded, for its document; none for the terminal's kinds of progress. */
-export const recordedSteps = (progress: Progress): JsonStep[] => (progress instanceof JsonProgress ? progress.steps : []);
+export const recordedSteps = (progress: Progress): JsonStep[] =>
+  progress instanceof JsonProgress ? progress.steps : [];
 
 export function createProgress(opts: { json: boolean; verbose: boolean }): Progress {
   if (opts.json) return new JsonProgress();

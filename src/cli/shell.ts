@@ -8,6 +8,8 @@ export const shellCommand = new Command('shell')
   .argument('<node>', 'node name (lvs, rs1, ...)')
   .addHelpText('after', examples(['lab shell lvs', 'then type `ipvsadm -Ln`, `ip addr`...; exit to leave']))
   .action(async (node: string) => {
-    if (!process.stdin.isTTY) throw usageError('lab shell needs a terminal.', `Use \`lab exec ${node} -- COMMAND\` from scripts.`);
+    if (!process.stdin.isTTY) {
+      throw usageError('lab shell needs a terminal.', `Use \`lab exec ${node} -- COMMAND\` from scripts.`);
+    }
     process.exitCode = await shellOnNode(node);
   });

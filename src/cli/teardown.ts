@@ -28,24 +28,27 @@ export const teardownCommand = new Command('teardown')
     }
     const { containers, networks, seconds } = removed;
     if (containers.length + networks.length === 0) {
-      process.stdout.write(`Nothing to remove: no container or network of ${lab === null ? 'any lab' : `lab ${lab}`}.\n`);
+      const of = lab === null ? 'any lab' : `lab ${lab}`;
+      process.stdout.write(`Nothing to remove: no container or network of ${of}.\n`);
       return;
     }
     const list = (names: string[]) => names.join(', ') || '-';
     process.stdout.write(
-      `Removed ${containers.length} containers (${list(containers)}) and ${networks.length} networks (${list(networks)})` +
-        ` in ${seconds.toFixed(1)} s.\n`,
+      `Removed ${containers.length} containers (${list(containers)}) ` +
+        `and ${networks.length} networks (${list(networks)}) in ${seconds.toFixed(1)} s.\n`,
     );
   });
 
 /** A lab, or `--all`: exactly one of them. */
 function targetOf(ref: string | undefined, all: boolean): TeardownTarget {
   if (all && ref !== undefined) {
-    throw usageError('Give a lab or --all, not both.', '`lab teardown rr-basic` removes one lab, `lab teardown --all` every lab lab made.');
+    const fix = '`lab teardown rr-basic` removes one lab, `lab teardown --all` every lab lab made.';
+    throw usageError('Give a lab or --all, not both.', fix);
   }
   if (all) return { every: true };
   if (!ref?.trim()) {
-    throw usageError('Say which lab to remove.', '`lab teardown rr-basic`, or `lab teardown --all`; `lab status` lists running labs.');
+    const fix = '`lab teardown rr-basic`, or `lab teardown --all`; `lab status` lists running labs.';
+    throw usageError('Say which lab to remove.', fix);
   }
   return { ref };
 }

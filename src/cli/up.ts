@@ -30,7 +30,10 @@ export const upCommand = new Command('up')
   .argument('<scenario>', 'a built-in scenario (`lab list`) or a scenario file')
   .option('--dry-run', 'print the plan (every command, in order, with the reason) without touching Docker')
   .option('-v, --verbose', 'show each command and its output')
-  .option('--json', 'one JSON document on stdout: { schema, ok, lab, seconds, steps, verify } (with --dry-run: the plan)')
+  .option(
+    '--json',
+    'one JSON document on stdout: { schema, ok, lab, seconds, steps, verify } (with --dry-run: the plan)',
+  )
   .option('--no-verify', 'skip the verification at the end')
   .option('--requests <n>', 'requests per client the verification sends (default: two rounds of the scheduler)')
   .option('--keep-on-failure', 'leave the containers in place when a step fails, to look around')
@@ -38,7 +41,10 @@ export const upCommand = new Command('up')
   .option('--privilege <profile>', `override every node's privileges: ${PRIVILEGE_SETTINGS.join(' | ')}`)
   .option('--image <name>', 'override every node\'s image')
   .option('--no-doctor', 'skip the environment checks `up` runs first (they are `lab doctor`\'s)')
-  .option('--egress', 'let the lab\'s networks route out (default: internal, no way out), e.g. to install packages by hand')
+  .option(
+    '--egress',
+    'let the lab\'s networks route out (default: internal, no way out), e.g. to install packages by hand',
+  )
   .addHelpText('after', examples(
     ['lab up rr-basic', 'the tutorial lab: build, configure, verify'],
     ['lab up rr-basic --dry-run', 'every command in order with its reason; touches nothing'],
@@ -50,8 +56,8 @@ export const upCommand = new Command('up')
     const opts = parseOptions(upOptions, raw);
     if (opts.dryRun) return printDryRun(command, ref, opts);
     const progress = createProgress(opts);
-    const request = { ref, overrides: opts, keepOnFailure: opts.keepOnFailure, doctor: opts.doctor, verify: opts.verify };
-    const done = await bringUp({ ...request, requests: opts.requests }, progress);
+    const { keepOnFailure, doctor, verify, requests } = opts;
+    const done = await bringUp({ ref, overrides: opts, keepOnFailure, doctor, verify, requests }, progress);
     printUp(command, done, progress, opts.json);
     if (done.report && !done.report.ok) process.exitCode = ExitCode.checkFailed;
   });
@@ -72,7 +78,6 @@ function printUp(command: Command, { plan, seconds, report }: BroughtUp, progres
   process.stdout.write(`Lab ${plan.lab} is up (${seconds.toFixed(1)} s, ${plan.steps.length} steps).\n`);
   if (report) process.stdout.write(`\n${formatVerifyReport(report)}\n`);
   const first = plan.scenario.nodes[0]!.name;
-  process.stdout.write(
-    `\nLook around: lab exec ${first} -- ipvsadm -Lnc, lab shell rs1, lab status. Remove it: lab teardown ${plan.lab}\n`,
-  );
+  const lookAround = `lab exec ${first} -- ipvsadm -Lnc, lab shell rs1, lab status`;
+  process.stdout.write(`\nLook around: ${lookAround}. Remove it: lab teardown ${plan.lab}\n`);
 }

@@ -23,7 +23,10 @@ export const verifyCommand = new Command('verify')
       'exit 0 pass, 1 fail, 3 environment missing',
   )
   .argument('[lab]', 'the lab (scenario name or file); default: the only running lab')
-  .option('--requests <n>', 'requests per client, each on a new TCP connection (default: two rounds of the scheduler, at least 6)')
+  .option(
+    '--requests <n>',
+    'requests per client, each on a new TCP connection (default: two rounds of the scheduler, at least 6)',
+  )
   .option('--json', `the report as one JSON document on stdout (${shipped('docs/verify-json.md')})`)
   .option('--junit <file>', 'also write the checks as JUnit XML, for CI systems')
   .option('--keep-captures <dir>', 'copy the .pcap files the checks used into this directory')

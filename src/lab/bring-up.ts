@@ -76,8 +76,8 @@ async function upCatchingInterrupts(
       const { scenario, notes } = await resolveOnEngine(runtime, requested.scenario);
       notes.forEach((n) => listener.note(`warning: ${n}`));
       const plan = buildPlan(scenario, requested.source, newRunId());
-      const opts = { keepOnFailure: request.keepOnFailure, skipDoctor: !request.doctor, interrupted: interrupts.signal };
-      await up(plan, runtime, listener, opts);
+      const { keepOnFailure, doctor } = request;
+      await up(plan, runtime, listener, { keepOnFailure, skipDoctor: !doctor, interrupted: interrupts.signal });
       return plan;
     });
   } finally {

@@ -35,7 +35,8 @@ export async function checkEnvironment(
       ? await resolveOnEngine(engine.runtime, requested)
       : resolveAuto(requested, ASSUMED_FACTS);
     resolved.notes.forEach((n) => listener.note(`note: ${n}`));
-    return { scenario: resolved.scenario, checks: await runDoctor(engine.runtime, resolved.scenario, engine.connectError) };
+    const checks = await runDoctor(engine.runtime, resolved.scenario, engine.connectError);
+    return { scenario: resolved.scenario, checks };
   });
   return { scenario, checks, seconds: (performance.now() - started) / 1000 };
 }

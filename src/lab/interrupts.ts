@@ -23,4 +23,5 @@ export function catchInterrupts(): { signal: Promise<NodeJS.Signals>; release: (
 }
 
 /** The exit code of a run a signal ended: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, as a shell reports them. */
-export const signalExitCode = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
+export const signalExitCode = (signal: NodeJS.Signals) =>
+  signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;

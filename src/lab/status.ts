@@ -1,4 +1,4 @@
-import { DockerRuntime } from '../runtime/docker.js';
+import { DockerRuntime, type LabelledContainer } from '../runtime/docker.js';
 import { runningLabs } from './find.js';
 import { LABEL } from './labels.js';
 
@@ -17,8 +17,13 @@ export async function labStatus(): Promise<LabStatus[]> {
     lab: name,
     scenario: containers[0]?.labels[LABEL.scenario] ?? name,
     source: containers[0]?.labels[LABEL.source] ?? null,
-    nodes: containers
-      .map((c) => ({ node: c.labels[LABEL.node] ?? c.name, role: c.labels[LABEL.role] ?? '?', state: c.state, addresses: c.addresses }))
-      .sort((a, b) => a.node.localeCompare(b.node)),
+    nodes: containers.map(nodeStatus).sort((a, b) => a.node.localeCompare(b.node)),
   }));
 }
+
+const nodeStatus = (c: LabelledContainer): LabStatus['nodes'][number] => ({
+  node: c.labels[LABEL.node] ?? c.name,
+  role: c.labels[LABEL.role] ?? '?',
+  state: c.state,
+  addresses: c.addresses,
+});

@@ -18,12 +18,18 @@ export interface VerifyRequest extends VerifyOptions {
  * `lab verify [LAB]`: the running lab REF means (by default the only one) proved by evidence, shown through
  * `show` while it runs; the report, also written as JUnit and as a page where asked.
  */
-export async function verifyRunningLab(ref: string | undefined, request: VerifyRequest, show: ShowTask = quietly): Promise<VerifyReport> {
+export async function verifyRunningLab(
+  ref: string | undefined,
+  request: VerifyRequest,
+  show: ShowTask = quietly,
+): Promise<VerifyReport> {
   const runtime = await DockerRuntime.connect();
   const lab = await findLab(runtime, ref);
   const title = `Verifying ${lab.name}: requests to ${lab.scenario.service.vip}, with captures`;
   const report = await show(title, () => verifyLab(runtime, lab, request));
   if (request.junit) writeFileSync(request.junit, toJUnit(report));
-  if (request.html) writeFileSync(request.html, verifyPage(report, lab.scenario, { pageDir: dirname(resolve(request.html)) }));
+  if (request.html) {
+    writeFileSync(request.html, verifyPage(report, lab.scenario, { pageDir: dirname(resolve(request.html)) }));
+  }
   return report;
 }
