@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { drawGraph } from '../graph/draw.js';
+import { drawGraph } from '../lab/draw-graph.js';
 import { examples } from './help.js';
 import { parseOptions } from './options.js';
 import { writeJson } from './output.js';
