@@ -1,5 +1,5 @@
 import ora, { type Ora } from 'ora';
-import type { StepOutcome, UpListener } from '../lab/events.js';
+import { StepRecorder, type RecordedStep, type StepOutcome, type UpListener } from '../lab/events.js';
 import { stepWhere } from '../plan/format.js';
 import { PHASES, type Phase, type Step } from '../plan/types.js';
 
@@ -80,53 +80,13 @@ class LineProgress implements Progress {
   }
 }
 
-export interface JsonStep {
-  phase: Phase;
-  node: string;
-  command: string;
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-  ok: boolean;
-}
-
-/** `--json`: nothing on the terminal while it runs; the steps go into the final document. */
-export class JsonProgress implements Progress {
-  readonly steps: JsonStep[] = [];
-  readonly notes: string[] = [];
-  phase(): void {}
-  stepStart(): void {}
-  stepDone(step: Step, outcome: StepOutcome): void {
-    this.record(step, outcome, true);
-  }
-  stepFailed(step: Step, outcome: StepOutcome): void {
-    this.record(step, outcome, false);
-  }
-  note(message: string): void {
-    this.notes.push(message);
-  }
-  finish(): void {}
-  private record(step: Step, o: StepOutcome, ok: boolean): void {
-    this.steps.push({
-      phase: step.phase,
-      node: stepWhere(step),
-      command: step.command,
-      exitCode: o.exitCode ?? null,
-      stdout: o.stdout ?? '',
-      stderr: o.stderr ?? '',
-      seconds: Number(o.seconds.toFixed(3)),
-      ok,
-    });
-  }
-}
-
 /** The steps a `--json` run recorded, for its document; none for the terminal's kinds of progress. */
-export const recordedSteps = (progress: Progress): JsonStep[] =>
-  progress instanceof JsonProgress ? progress.steps : [];
+export const recordedSteps = (progress: Progress): RecordedStep[] =>
+  progress instanceof StepRecorder ? progress.steps : [];
 
 export function createProgress(opts: { json: boolean; verbose: boolean }): Progress {
-  if (opts.json) return new JsonProgress();
+  // --json: nothing on the terminal while it runs; the steps go into the final document.
+  if (opts.json) return new StepRecorder();
   if (opts.verbose || !process.stderr.isTTY) return new LineProgress(opts.verbose);
   return new SpinnerProgress();
 }

@@ -1,3 +1,4 @@
+import { stepWhere } from '../plan/format.js';
 import type { Phase, Step } from '../plan/types.js';
 
 export interface StepOutcome {
@@ -16,6 +17,48 @@ export interface UpListener {
   note(message: string): void;
   /** The steps are over, done or failed; what a use case does next (verify) is not a step. */
   finish?(ok: boolean): void;
+}
+
+/** A step as it ran: what `--json` documents and the live page show. */
+export interface RecordedStep {
+  phase: Phase;
+  node: string;
+  command: string;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  ok: boolean;
+}
+
+/** A listener that shows nothing and keeps every step that ran, with its output. */
+export class StepRecorder implements UpListener {
+  readonly steps: RecordedStep[] = [];
+  readonly notes: string[] = [];
+  phase(): void {}
+  stepStart(): void {}
+  stepDone(step: Step, outcome: StepOutcome): void {
+    this.record(step, outcome, true);
+  }
+  stepFailed(step: Step, outcome: StepOutcome): void {
+    this.record(step, outcome, false);
+  }
+  note(message: string): void {
+    this.notes.push(message);
+  }
+  finish(): void {}
+  private record(step: Step, o: StepOutcome, ok: boolean): void {
+    this.steps.push({
+      phase: step.phase,
+      node: stepWhere(step),
+      command: step.command,
+      exitCode: o.exitCode ?? null,
+      stdout: o.stdout ?? '',
+      stderr: o.stderr ?? '',
+      seconds: Number(o.seconds.toFixed(3)),
+      ok,
+    });
+  }
 }
 
 /**
