@@ -1,11 +1,16 @@
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { findNodeContainer } from '../lab/find.js';
-import { DockerRuntime } from '../runtime/docker.js';
+import { captureOnNode } from '../lab/on-node.js';
 import { examples } from './help.js';
 import { parseOptions } from './options.js';
+
+const captureOptions = z.object({
+  write: z.string().min(1).optional(),
+  count: z.coerce.number().int().min(1).max(100_000),
+  seconds: z.coerce.number().int().min(1).max(3600),
+  interface: z.string().regex(/^[\w.:-]+$/, 'an interface name like eth0'),
+  filter: z.string(),
+});
 
 export const captureCommand = new Command('capture')
   .description('capture packets on a lab node\'s interface: print them, or save a .pcap for Wireshark (-w)')
@@ -21,30 +26,9 @@ export const captureCommand = new Command('capture')
     ['lab capture rs1 -w rs1.pcap -c 100', 'save it for Wireshark'],
   ))
   .action(async (node: string, raw) => {
-    const opts = parseOptions(
-      z.object({
-        write: z.string().min(1).optional(),
-        count: z.coerce.number().int().min(1).max(100_000),
-        seconds: z.coerce.number().int().min(1).max(3600),
-        interface: z.string().regex(/^[\w.:-]+$/, 'an interface name like eth0'),
-        filter: z.string(),
-      }),
-      raw,
-    );
-    const runtime = await DockerRuntime.connect();
-    const container = await findNodeContainer(runtime, node);
-    const filter = opts.filter ? [opts.filter] : [];
-    const base = ['timeout', String(opts.seconds), 'tcpdump', '-i', opts.interface, '-c', String(opts.count), '-U'];
-    if (!opts.write) {
-      const { exitCode } = await runtime.execStream(container.id, [...base, '-e', '-n', '-l', ...filter], { stdout: process.stdout, stderr: process.stderr });
-      // timeout's 124 means "stopped by --seconds", which is a normal end of a capture.
-      process.exitCode = exitCode === 124 ? 0 : exitCode;
-      return;
+    const opts = parseOptions(captureOptions, raw);
+    process.exitCode = await captureOnNode({ node, ...opts }, { stdout: process.stdout, stderr: process.stderr });
+    if (opts.write) {
+      process.stderr.write(`Saved ${opts.write} (open it with Wireshark or \`tcpdump -e -n -r ${opts.write}\`).\n`);
     }
-    const file = createWriteStream(opts.write);
-    const { exitCode } = await runtime.execStream(container.id, [...base, '-w', '-', ...filter], { stdout: file, stderr: process.stderr });
-    file.end();
-    await finished(file);
-    process.stderr.write(`Saved ${opts.write} (open it with Wireshark or \`tcpdump -e -n -r ${opts.write}\`).\n`);
-    process.exitCode = exitCode === 124 ? 0 : exitCode;
   });

@@ -1,4 +1,4 @@
-import { Argument, Command } from 'commander';
+import { Argument, Command, type Option } from 'commander';
 import { completionScript, SHELLS, type CompletionNode, type Shell } from '../completion/scripts.js';
 import { listBuiltinScenarios } from '../scenario/load.js';
 import { examples } from './help.js';
@@ -12,13 +12,19 @@ function completionNode(command: Command): CompletionNode {
     name: command.name(),
     description: command.description(),
     options: [
-      ...command.options.filter((o) => !o.hidden).map((o) => ({ flags: [o.long, o.short].filter((f): f is string => f !== undefined), description: o.description })),
+      ...command.options.filter((o) => !o.hidden).map((o) => ({ flags: flagsOf(o), description: o.description })),
       { flags: ['--help'], description: 'show help' },
     ],
-    values: command.registeredArguments.flatMap((a) => a.argChoices ?? (SCENARIO_ARGUMENTS.has(a.name()) ? listBuiltinScenarios() : [])),
+    values: command.registeredArguments.flatMap(valuesOf),
     subcommands: command.commands.map(completionNode),
   };
 }
+
+const flagsOf = (option: Option) => [option.long, option.short].filter((f): f is string => f !== undefined);
+
+/** What an argument takes: its choices, or the built-in scenarios' names for a scenario or lab. */
+const valuesOf = (argument: Argument) =>
+  argument.argChoices ?? (SCENARIO_ARGUMENTS.has(argument.name()) ? listBuiltinScenarios() : []);
 
 export const completionCommand = new Command('completion')
   .description(`print a shell completion script: ${SHELLS.join(' | ')}`)

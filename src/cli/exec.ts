@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { findNodeContainer } from '../lab/find.js';
-import { DockerRuntime } from '../runtime/docker.js';
+import { execOnNode } from '../lab/on-node.js';
 import { examples } from './help.js';
 
 export const execCommand = new Command('exec')
@@ -13,8 +12,5 @@ export const execCommand = new Command('exec')
     ['lab exec client -- curl -s http://172.20.1.100/', 'one request to rr-basic\'s VIP'],
   ))
   .action(async (node: string, argv: string[]) => {
-    const runtime = await DockerRuntime.connect();
-    const container = await findNodeContainer(runtime, node);
-    const { exitCode } = await runtime.execStream(container.id, argv, { stdout: process.stdout, stderr: process.stderr });
-    process.exitCode = exitCode;
+    process.exitCode = await execOnNode(node, argv, { stdout: process.stdout, stderr: process.stderr });
   });

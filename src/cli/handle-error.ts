@@ -17,9 +17,11 @@ export function handleError(err: unknown, context: { json: boolean; commandPath:
   const error = asLabError(err, context.commandPath);
   const hint = error.hint ?? helpHint(context.commandPath);
   if (context.json) {
-    writeJson(context.commandPath, { ok: false, error: { message: error.message, details: error.details, hint, exitCode: error.exitCode } });
+    const { message, details, exitCode } = error;
+    writeJson(context.commandPath, { ok: false, error: { message, details, hint, exitCode } });
   } else {
-    const lines = [`error: ${error.message}`, ...error.details.map((d) => `  ${d.split('\n').join('\n  ')}`), `fix: ${hint}`];
+    const details = error.details.map((d) => `  ${d.split('\n').join('\n  ')}`);
+    const lines = [`error: ${error.message}`, ...details, `fix: ${hint}`];
     process.stderr.write(`${lines.join('\n')}\n`);
   }
   return error.exitCode;
@@ -29,10 +31,13 @@ function asLabError(err: unknown, commandPath: string[]): LabError {
   if (err instanceof LabError) return err;
   if (err instanceof CommanderError) {
     // A command group run bare (`lab`, `lab rs`): commander has printed its help on stderr.
-    if (err.code === 'commander.help') return usageError(`${['lab', ...commandPath].join(' ')} needs a command (listed in the help above).`);
+    if (err.code === 'commander.help') {
+      return usageError(`${['lab', ...commandPath].join(' ')} needs a command (listed in the help above).`);
+    }
     // commander's own usage errors: "error: missing required argument 'scenario'", maybe "(Did you mean ...?)" below.
     const [first = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
     return usageError(first, undefined, rest.filter((line) => line !== ''));
   }
-  return new LabError(`unexpected: ${err instanceof Error ? err.message : String(err)}`, { exitCode: ExitCode.checkFailed, hint: BUG_HINT });
+  const message = `unexpected: ${err instanceof Error ? err.message : String(err)}`;
+  return new LabError(message, { exitCode: ExitCode.checkFailed, hint: BUG_HINT });
 }

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 
-/** `lvs-lab/up@1`: the `schema` of a command's --json document (`rs stop` is `lvs-lab/rs-stop@1`, no command `lvs-lab/lab@1`). */
+/**
+ * `lvs-lab/up@1`: the `schema` of a command's --json document (`rs stop` is `lvs-lab/rs-stop@1`, no command
+ * `lvs-lab/lab@1`).
+ */
 export const jsonSchemaName = (commandPath: string[]) => `lvs-lab/${commandPath.join('-') || 'lab'}@1`;
 
 /** A command's path below `lab`: `['rs', 'stop']` for `lab rs stop`. */

@@ -30,11 +30,17 @@ export const program = new Command('lab')
     ['lab up rr-basic', 'build it in Docker and prove the round robin'],
     ['lab teardown rr-basic', 'remove it'],
   ))
-  .addHelpText('after', '\nExit codes: 0 ok, 1 a check or step failed, 2 usage or input error, 3 environment missing (Docker, IPVS, image).');
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 ok, 1 a check or step failed, 2 usage or input error, 3 environment missing (Docker, IPVS, image).',
+  );
 
-for (const command of [listCommand, showCommand, upCommand, verifyCommand, graphCommand, uiCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand, schemaCommand, completionCommand, versionCommand]) {
-  program.addCommand(command);
-}
+const COMMANDS = [
+  listCommand, showCommand, upCommand, verifyCommand, graphCommand, uiCommand, teardownCommand, statusCommand,
+  execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand, schemaCommand,
+  completionCommand, versionCommand,
+];
+for (const command of COMMANDS) program.addCommand(command);
 // Commander throws instead of printing and exiting, so every error, its own included, goes through handleError.
 const throwErrors = (c: Command) => {
   c.exitOverride().configureOutput({ outputError: () => {} });

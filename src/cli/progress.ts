@@ -1,5 +1,5 @@
 import ora, { type Ora } from 'ora';
-import type { StepOutcome, UpListener } from '../lab/events.js';
+import { StepRecorder, type RecordedStep, type StepOutcome, type UpListener } from '../lab/events.js';
 import { stepWhere } from '../plan/format.js';
 import { PHASES, type Phase, type Step } from '../plan/types.js';
 
@@ -28,7 +28,9 @@ class SpinnerProgress implements Progress {
     this.spinner = ora({ text: this.phaseTitle, stream: process.stderr, ...KEEP_CTRL_C }).start();
   }
   stepStart(step: Step): void {
-    if (this.spinner) this.spinner.text = `${this.phaseTitle}  [${stepWhere(step)}] ${step.command.slice(0, (process.stderr.columns ?? 100) - this.phaseTitle.length - 20)}`;
+    if (!this.spinner) return;
+    const room = (process.stderr.columns ?? 100) - this.phaseTitle.length - 20;
+    this.spinner.text = `${this.phaseTitle}  [${stepWhere(step)}] ${step.command.slice(0, room)}`;
   }
   stepDone(): void {}
   stepFailed(step: Step): void {
@@ -73,44 +75,18 @@ class LineProgress implements Progress {
   private printOutput(outcome: StepOutcome): void {
     const out = `${outcome.stdout ?? ''}${outcome.stderr ?? ''}`.trimEnd();
     if (out) process.stderr.write(`${out.split('\n').map((l) => `      ${l}`).join('\n')}\n`);
-    process.stderr.write(`      (${outcome.exitCode !== undefined ? `exit ${outcome.exitCode}, ` : ''}${secs(outcome.seconds)})\n`);
+    const exit = outcome.exitCode !== undefined ? `exit ${outcome.exitCode}, ` : '';
+    process.stderr.write(`      (${exit}${secs(outcome.seconds)})\n`);
   }
 }
 
-export interface JsonStep {
-  phase: Phase;
-  node: string;
-  command: string;
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-  ok: boolean;
-}
-
-/** `--json`: nothing on the terminal while it runs; the steps go into the final document. */
-export class JsonProgress implements Progress {
-  readonly steps: JsonStep[] = [];
-  readonly notes: string[] = [];
-  phase(): void {}
-  stepStart(): void {}
-  stepDone(step: Step, outcome: StepOutcome): void {
-    this.record(step, outcome, true);
-  }
-  stepFailed(step: Step, outcome: StepOutcome): void {
-    this.record(step, outcome, false);
-  }
-  note(message: string): void {
-    this.notes.push(message);
-  }
-  finish(): void {}
-  private record(step: Step, o: StepOutcome, ok: boolean): void {
-    this.steps.push({ phase: step.phase, node: stepWhere(step), command: step.command, exitCode: o.exitCode ?? null, stdout: o.stdout ?? '', stderr: o.stderr ?? '', seconds: Number(o.seconds.toFixed(3)), ok });
-  }
-}
+/** The steps a `--json` run recorded, for its document; none for the terminal's kinds of progress. */
+export const recordedSteps = (progress: Progress): RecordedStep[] =>
+  progress instanceof StepRecorder ? progress.steps : [];
 
 export function createProgress(opts: { json: boolean; verbose: boolean }): Progress {
-  if (opts.json) return new JsonProgress();
+  // --json: nothing on the terminal while it runs; the steps go into the final document.
+  if (opts.json) return new StepRecorder();
   if (opts.verbose || !process.stderr.isTTY) return new LineProgress(opts.verbose);
   return new SpinnerProgress();
 }

@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { LABEL } from '../labels.js';
-import { runningLabs } from '../lab/find.js';
-import { DockerRuntime } from '../runtime/docker.js';
+import { labStatus, type LabStatus } from '../lab/status.js';
 import { examples } from './help.js';
 import { parseOptions } from './options.js';
 import { writeJson } from './output.js';
@@ -10,31 +8,22 @@ import { writeJson } from './output.js';
 export const statusCommand = new Command('status')
   .description('list running labs and their nodes')
   .option('--json', 'one JSON document on stdout: { schema, ok, labs: [{ lab, scenario, source, nodes }] }')
-  .addHelpText('after', examples(['lab status', 'each running lab, its nodes, roles and addresses'], ['lab status --json', 'the same for scripts']))
+  .addHelpText('after', examples(
+    ['lab status', 'each running lab, its nodes, roles and addresses'],
+    ['lab status --json', 'the same for scripts'],
+  ))
   .action(async (raw, command: Command) => {
     const opts = parseOptions(z.object({ json: z.boolean().default(false) }), raw);
-    const runtime = await DockerRuntime.connect();
-    const labs = [...(await runningLabs(runtime)).entries()].map(([name, containers]) => ({
-      lab: name,
-      scenario: containers[0]?.labels[LABEL.scenario] ?? name,
-      source: containers[0]?.labels[LABEL.source] ?? null,
-      nodes: containers
-        .map((c) => ({ node: c.labels[LABEL.node] ?? c.name, role: c.labels[LABEL.role] ?? '?', state: c.state, addresses: c.addresses }))
-        .sort((a, b) => a.node.localeCompare(b.node)),
-    }));
-    if (opts.json) {
-      writeJson(command, { ok: true, labs });
-      return;
-    }
-    if (labs.length === 0) {
-      process.stdout.write('No lab is running. Start one with `lab up rr-basic`.\n');
-      return;
-    }
-    for (const lab of labs) {
-      process.stdout.write(`${lab.lab} (${lab.source})\n`);
-      for (const n of lab.nodes) {
-        const addrs = Object.entries(n.addresses).map(([net, ip]) => `${net}:${ip}`).join(' ');
-        process.stdout.write(`  ${n.node.padEnd(10)} ${n.role.padEnd(12)} ${n.state.padEnd(8)} ${addrs}\n`);
-      }
-    }
+    const labs = await labStatus();
+    if (opts.json) writeJson(command, { ok: true, labs });
+    else if (labs.length === 0) process.stdout.write('No lab is running. Start one with `lab up rr-basic`.\n');
+    else labs.forEach(printLab);
   });
+
+function printLab(lab: LabStatus): void {
+  process.stdout.write(`${lab.lab} (${lab.source})\n`);
+  for (const n of lab.nodes) {
+    const addrs = Object.entries(n.addresses).map(([net, ip]) => `${net}:${ip}`).join(' ');
+    process.stdout.write(`  ${n.node.padEnd(10)} ${n.role.padEnd(12)} ${n.state.padEnd(8)} ${addrs}\n`);
+  }
+}

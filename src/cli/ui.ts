@@ -5,7 +5,10 @@ import { examples } from './help.js';
 import { parseOptions } from './options.js';
 
 export const uiCommand = new Command('ui')
-  .description('a live page of a running lab on this machine\'s loopback (127.0.0.1 only): the topology, the director\'s counters, requests to send and watch, rs/web actions; Ctrl-C stops it')
+  .description(
+    'a live page of a running lab on this machine\'s loopback (127.0.0.1 only): the topology, the director\'s counters, ' +
+      'requests to send and watch, rs/web actions; Ctrl-C stops it',
+  )
   .argument('[lab]', 'the running lab; default: the only one')
   .option('--port <n>', 'the port on 127.0.0.1 (0: any free one)', '8080')
   .addHelpText('after', examples(

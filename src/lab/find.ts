@@ -21,26 +21,45 @@ export async function runningLabs(runtime: DockerRuntime): Promise<Map<string, E
   return labs;
 }
 
+/** The lab a name or scenario file means: a file's lab is named after its scenario. */
+export const labNameOf = (ref: string): string => (isFileReference(ref) ? loadScenario(ref).scenario.name : ref);
+
 /**
  * The lab a command means: a lab name, a built-in scenario name or a scenario file (its name), or, with
  * nothing given, the only lab running. Its scenario comes from its labels, i.e. what is really running.
  */
 export async function findLab(runtime: DockerRuntime, ref: string | undefined): Promise<RunningLab> {
-  if (ref?.trim() === '') throw usageError('A lab name cannot be empty.', 'Name a running lab (`lab status` lists them), or give none to mean the only one running.');
-  const labs = await runningLabs(runtime);
-  let name: string;
-  if (ref === undefined) {
-    if (labs.size === 0) throw environmentError('No lab is running.', 'Start one with `lab up rr-basic` (`lab list` shows the scenarios).');
-    if (labs.size > 1) throw usageError(`${labs.size} labs are running: ${[...labs.keys()].join(', ')}.`, 'Name the one you mean, e.g. `lab verify rr-basic`.');
-    name = [...labs.keys()][0]!;
-  } else {
-    name = isFileReference(ref) ? loadScenario(ref).scenario.name : ref;
+  if (ref?.trim() === '') {
+    const fix = 'Name a running lab (`lab status` lists them), or give none to mean the only one running.';
+    throw usageError('A lab name cannot be empty.', fix);
   }
+  const labs = await runningLabs(runtime);
+  const name = ref === undefined ? onlyLab(labs) : labNameOf(ref);
   const containers = labs.get(name);
-  if (!containers) throw environmentError(`Lab ${name} is not running.`, `Start it with \`lab up ${ref ?? name}\`; \`lab status\` lists running labs.`);
+  if (!containers) {
+    const fix = `Start it with \`lab up ${ref ?? name}\`; \`lab status\` lists running labs.`;
+    throw environmentError(`Lab ${name} is not running.`, fix);
+  }
   const json = containers.find((c) => c.labels[LABEL.scenarioJson])?.labels[LABEL.scenarioJson];
-  if (!json) throw environmentError(`Lab ${name}'s containers carry no scenario label.`, `It was not made by this version of lab; remove it with \`lab teardown ${name}\` and bring it up again.`);
+  if (!json) {
+    const fix = `It was not made by this version of lab; remove it with \`lab teardown ${name}\` ` +
+      'and bring it up again.';
+    throw environmentError(`Lab ${name}'s containers carry no scenario label.`, fix);
+  }
   return { name, scenario: validateScenario(JSON.parse(json), `the labels of lab ${name}`), containers };
+}
+
+/** The name of the only running lab; none or several is an error saying what to do. */
+function onlyLab(labs: Map<string, EngineContainer[]>): string {
+  const names = [...labs.keys()];
+  if (names.length === 0) {
+    throw environmentError('No lab is running.', 'Start one with `lab up rr-basic` (`lab list` shows the scenarios).');
+  }
+  if (names.length > 1) {
+    const fix = 'Name the one you mean, e.g. `lab verify rr-basic`.';
+    throw usageError(`${names.length} labs are running: ${names.join(', ')}.`, fix);
+  }
+  return names[0]!;
 }
 
 /**
@@ -52,9 +71,16 @@ export async function findNodeContainer(runtime: DockerRuntime, node: string): P
   if (matches.length === 0) {
     const labs = await runningLabs(runtime);
     const known = [...labs.values()].flat().map((c) => c.labels[LABEL.node]).filter(Boolean);
-    throw usageError(`No lab node named ${node}.`, known.length ? `Running nodes: ${known.join(', ')}.` : 'No lab is running: start one with `lab up rr-basic`.');
+    const fix = known.length
+      ? `Running nodes: ${known.join(', ')}.`
+      : 'No lab is running: start one with `lab up rr-basic`.';
+    throw usageError(`No lab node named ${node}.`, fix);
   }
   const container = matches[0]!;
-  if (container.state !== 'running') throw environmentError(`Node ${node} is not running (state: ${container.state}).`, `Bring the lab up again: \`lab teardown ${container.labels[LABEL.lab]}\` then \`lab up ${container.labels[LABEL.lab]}\`.`);
+  if (container.state !== 'running') {
+    const lab = container.labels[LABEL.lab];
+    const fix = `Bring the lab up again: \`lab teardown ${lab}\` then \`lab up ${lab}\`.`;
+    throw environmentError(`Node ${node} is not running (state: ${container.state}).`, fix);
+  }
   return container;
 }

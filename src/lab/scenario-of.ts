@@ -1,12 +1,22 @@
 import { LabError } from '../errors.js';
 import { DockerRuntime } from '../runtime/docker.js';
-import { isFileReference, loadScenario } from '../scenario/load.js';
+import { applyOverrides, type ScenarioOverrides } from '../scenario/model.js';
+import { isFileReference, loadScenario, type LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { findLab, runningLabs } from './find.js';
 
+/** The scenario `up` and `doctor` are asked for: the file or built-in one, with the command line's overrides. */
+export function requestedScenario(ref: string, overrides: ScenarioOverrides): LoadedScenario {
+  const loaded = loadScenario(ref);
+  return { ...loaded, scenario: applyOverrides(loaded.scenario, overrides) };
+}
+
 export interface ScenarioWithOrigin {
   scenario: Scenario;
-  /** In words, for the user: `file /x/my-lab.yaml`, `built-in scenario rr-basic`, `running lab rr-basic (its labels)`. */
+  /**
+   * In words, for the user: `file /x/my-lab.yaml`, `built-in scenario rr-basic`,
+   * `running lab rr-basic (its labels)`.
+   */
   origin: string;
 }
 
@@ -15,13 +25,17 @@ export interface ScenarioWithOrigin {
  * running lab of that name if there is one (what really runs, from its labels), else the built-in scenario;
  * nothing is the only running lab. Without a Docker engine, names are built-in scenarios.
  */
-export async function scenarioOf(ref: string | undefined, connect: () => Promise<DockerRuntime> = () => DockerRuntime.connect()): Promise<ScenarioWithOrigin> {
+export async function scenarioOf(
+  ref: string | undefined,
+  connect: () => Promise<DockerRuntime> = () => DockerRuntime.connect(),
+): Promise<ScenarioWithOrigin> {
   if (ref !== undefined && isFileReference(ref)) {
     const loaded = loadScenario(ref);
     return { scenario: loaded.scenario, origin: `file ${loaded.source}` };
   }
   const runtime = await connect().catch((err: unknown) => {
-    if (ref === undefined) throw withHint(err, 'Name a scenario to draw it without Docker, e.g. `lab graph rr-basic`, or start the engine.');
+    const fix = 'Name a scenario to draw it without Docker, e.g. `lab graph rr-basic`, or start the engine.';
+    if (ref === undefined) throw withHint(err, fix);
     return undefined;
   });
   if (runtime && (ref === undefined || (await runningLabs(runtime)).has(ref))) {
@@ -32,5 +46,6 @@ export async function scenarioOf(ref: string | undefined, connect: () => Promise
 }
 
 function withHint(err: unknown, hint: string): unknown {
-  return err instanceof LabError ? new LabError(err.message, { exitCode: err.exitCode, details: err.details, hint }) : err;
+  if (!(err instanceof LabError)) return err;
+  return new LabError(err.message, { exitCode: err.exitCode, details: err.details, hint });
 }

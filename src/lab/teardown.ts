@@ -1,5 +1,6 @@
 import { LABEL, labMade, type LabelFilter } from '../labels.js';
-import type { DockerRuntime } from '../runtime/docker.js';
+import { DockerRuntime } from '../runtime/docker.js';
+import { labNameOf } from './find.js';
 
 export interface TeardownResult {
   containers: string[];
@@ -8,12 +9,29 @@ export interface TeardownResult {
 }
 
 /**
- * Removes the lab-made containers and networks of one lab, or of every lab, and nothing else (not a
- * look-alike carrying only the lab label). Works from labels alone and finds nothing the second time.
+ * What `lab teardown` removes: one lab (a name or scenario file), or every lab. Only `every` says "every lab":
+ * a lab may well be named `all`.
  */
-export async function teardown(runtime: DockerRuntime, lab: string | 'all'): Promise<TeardownResult> {
-  return removeSelected(runtime, lab === 'all' ? labMade() : labMade({ key: LABEL.lab, value: lab }));
+export type TeardownTarget = { every: true } | { ref: string };
+
+/** `lab teardown`: the target's lab-made containers and networks removed; the lab's name, `null` for every lab. */
+export async function tearDown(target: TeardownTarget): Promise<TeardownResult & { lab: string | null }> {
+  const lab = 'ref' in target ? labNameOf(target.ref) : null;
+  const runtime = await DockerRuntime.connect();
+  return { lab, ...(await removeSelected(runtime, teardownSelector(lab))) };
 }
+
+/**
+ * Removes the lab-made containers and networks of one lab and nothing else (not a look-alike carrying only
+ * the lab label). Works from labels alone and finds nothing the second time.
+ */
+export async function teardown(runtime: DockerRuntime, lab: string): Promise<TeardownResult> {
+  return removeSelected(runtime, teardownSelector(lab));
+}
+
+/** What a teardown selects: the lab-made objects of one lab, or of every lab (`null`). */
+export const teardownSelector = (lab: string | null): LabelFilter[] =>
+  lab === null ? labMade() : labMade({ key: LABEL.lab, value: lab });
 
 /**
  * Removes what one `lab up` run made (its containers, networks and doctor probes: all carry its run
@@ -27,7 +45,10 @@ export async function teardownRun(runtime: DockerRuntime, runId: string): Promis
 /** What one run made, without removing it (for --keep-on-failure). */
 export async function listRun(runtime: DockerRuntime, runId: string): Promise<Omit<TeardownResult, 'seconds'>> {
   await runtime.createsSettled();
-  const [containers, networks] = await Promise.all([runtime.listContainers(runFilter(runId)), runtime.listNetworks(runFilter(runId))]);
+  const [containers, networks] = await Promise.all([
+    runtime.listContainers(runFilter(runId)),
+    runtime.listNetworks(runFilter(runId)),
+  ]);
   return { containers: containers.map((c) => c.name), networks: networks.map((n) => n.name) };
 }
 

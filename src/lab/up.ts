@@ -12,6 +12,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { shipped } from '../package.js';
 import type { StepOutcome, UpListener } from './events.js';
 import { buildDebianRootfs, importRootfs } from './images.js';
+import { signalExitCode } from './interrupts.js';
 import { listRun, teardownRun } from './teardown.js';
 
 const SYSTEMD_BOOT_TIMEOUT_MS = 120_000;
@@ -163,8 +164,6 @@ async function afterInterrupt(
   await probes.removeAll();
   return interruptError(signal, where, await cleanUp(plan, runtime, keep));
 }
-
-const signalExitCode = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
 
 function interruptError(signal: NodeJS.Signals, where: string, cleaned: Cleaned): LabError {
   return new LabError(`Interrupted by ${signal} during ${where}. ${cleaned.said}`, { exitCode: signalExitCode(signal), hint: cleaned.fix });

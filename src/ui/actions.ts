@@ -1,9 +1,9 @@
-import { JsonProgress, type JsonStep } from '../cli/progress.js';
+import { StepRecorder, type RecordedStep } from '../lab/events.js';
 import type { RunningLab } from '../lab/find.js';
+import { nodeActionPlan, type NodeAction } from '../lab/node-actions.js';
 import { executeSteps } from '../lab/up.js';
 import { LIST, LIST_STATS } from '../lvs/ipvsadm.js';
 import { parseList, parseStats, type ListedService, type ServiceStats } from '../lvs/parse.js';
-import { realServerRolePlan, webServicePlan } from '../plan/role.js';
 import type { DockerRuntime } from '../runtime/docker.js';
 import { clients, director } from '../scenario/model.js';
 import { sendRequests } from '../verify/requests.js';
@@ -18,13 +18,13 @@ export interface DirectorState {
   statsText: string;
 }
 
-export type NodeAction = { group: 'rs' | 'web'; action: 'start' | 'stop'; node: string };
+export type { NodeAction };
 
 /** What `lab ui` can do to a lab; the server only calls these, so it is tested with a stand-in. */
 export interface LabActions {
   state(): Promise<DirectorState>;
   sendRequests(count: number): Promise<RequestResult[]>;
-  run(action: NodeAction): Promise<{ ok: boolean; steps: JsonStep[] }>;
+  run(action: NodeAction): Promise<{ ok: boolean; steps: RecordedStep[] }>;
 }
 
 /** The actions on a running lab, through Docker: the same commands `ipvsadm`, `lab verify`'s curl loop, `lab rs` and `lab web` run. */
@@ -38,9 +38,9 @@ export function dockerLabActions(runtime: DockerRuntime, lab: RunningLab): LabAc
     async sendRequests(count) {
       return (await sendRequests(runtime, lab.scenario, clients(lab.scenario)[0]!.name, count)).results;
     },
-    async run({ group, action, node }) {
-      const plan = (group === 'rs' ? realServerRolePlan : webServicePlan)(lab.scenario, node, action); // throws for a node that is no real server
-      const progress = new JsonProgress();
+    async run(action) {
+      const plan = nodeActionPlan(lab.scenario, action); // throws for a node that is no real server
+      const progress = new StepRecorder();
       try {
         await executeSteps(plan, runtime, progress);
         return { ok: true, steps: progress.steps };

@@ -108,4 +108,12 @@ describe('a look-alike label is not a lab', () => {
     expect(await exists('container', ownNode.name)).toBe(false);
     for (const d of Object.values(decoys)) expect(await exists('container', d.name)).toBe(true);
   });
+
+  it('`lab teardown all` removes the lab named all, not every lab', async () => {
+    await startDecoy(ownNode, image);
+    const r = await lab(['teardown', 'all', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ all: false, lab: 'all', containers: [], networks: [] });
+    expect(await exists('container', ownNode.name)).toBe(true);
+  });
 });

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { scenarioOf } from '../lab/scenario-of.js';
-import { topologyGraph, type TopologyGraph } from './model.js';
-import { graphFormatFor, renderGraph, type GraphFormat } from './render.js';
+import { topologyGraph, type TopologyGraph } from '../graph/model.js';
+import { graphFormatFor, renderGraph, type GraphFormat } from '../graph/render.js';
+import { scenarioOf } from './scenario-of.js';
 
 export interface DrawnGraph {
   origin: string;

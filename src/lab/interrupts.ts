@@ -1,6 +1,8 @@
+import { ExitCode } from '../errors.js';
+
 /**
  * SIGINT (Ctrl-C) and SIGTERM, caught from now on: Node's default would exit at once and leave behind what
- * `up` made. `signal` settles with the first; later ones are ignored while the run cleans up (each engine
+ * a run made. `signal` settles with the first; later ones are ignored while the run cleans up (each engine
  * call of the cleanup is bounded, so that ends). `release` restores the default.
  */
 export function catchInterrupts(): { signal: Promise<NodeJS.Signals>; release: () => void } {
@@ -19,3 +21,7 @@ export function catchInterrupts(): { signal: Promise<NodeJS.Signals>; release: (
     },
   };
 }
+
+/** The exit code of a run a signal ended: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, as a shell reports them. */
+export const signalExitCode = (signal: NodeJS.Signals) =>
+  signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;

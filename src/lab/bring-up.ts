@@ -1,0 +1,86 @@
+import { buildPlan } from '../plan/build.js';
+import type { Plan } from '../plan/types.js';
+import { DockerRuntime } from '../runtime/docker.js';
+import { ASSUMED_FACTS, hasAuto, resolveAuto } from '../scenario/auto.js';
+import type { ScenarioOverrides } from '../scenario/model.js';
+import type { Scenario } from '../scenario/schema.js';
+import { verifyLab, type VerifyReport } from '../verify/run.js';
+import { resolveOnEngine } from './engine-facts.js';
+import { finishing, type UpListener } from './events.js';
+import { findLab } from './find.js';
+import { catchInterrupts } from './interrupts.js';
+import { newRunId } from '../labels.js';
+import { requestedScenario } from './scenario-of.js';
+import { up } from './up.js';
+
+/** What `lab up` is asked to do. */
+export interface UpRequest {
+  /** A built-in scenario's name or a scenario file. */
+  ref: string;
+  overrides: ScenarioOverrides;
+  keepOnFailure: boolean;
+  /** Run the doctor's checks first. */
+  doctor: boolean;
+  /** Verify the lab once it is up. */
+  verify: boolean;
+  /** Requests per client for that verification; by default the scheduler's two rounds. */
+  requests?: number | undefined;
+}
+
+export interface PlannedUp {
+  plan: Plan;
+  /** The scenario leaves a setting to `auto`: the plan shows the tutorial's choice, no engine decided it. */
+  autoAssumed: boolean;
+}
+
+/** `lab up --dry-run`: the plan, with no engine to ask, so `auto` is planned as the tutorial's choice. */
+export function planWithoutEngine(ref: string, overrides: ScenarioOverrides): PlannedUp {
+  const { scenario, source } = requestedScenario(ref, overrides);
+  const { scenario: assumed } = resolveAuto(scenario, ASSUMED_FACTS);
+  return { plan: buildPlan(assumed, source), autoAssumed: hasAuto(scenario) };
+}
+
+export interface BroughtUp {
+  plan: Plan;
+  /** How long bringing it up took, verification aside. */
+  seconds: number;
+  /** Verify's report, or none when not asked for. */
+  report: VerifyReport | undefined;
+}
+
+/**
+ * `lab up`: the scenario with its overrides, `auto` decided on this engine, planned under a fresh run id,
+ * brought up (the steps reported to `listener`, an interrupt cleaning up after itself), then verified.
+ */
+export async function bringUp(request: UpRequest, listener: UpListener): Promise<BroughtUp> {
+  const requested = requestedScenario(request.ref, request.overrides);
+  const runtime = await DockerRuntime.connect();
+  const started = performance.now();
+  const plan = await upCatchingInterrupts(runtime, requested, request, listener);
+  const seconds = (performance.now() - started) / 1000;
+  if (!request.verify) return { plan, seconds, report: undefined };
+  const lab = await findLab(runtime, plan.lab);
+  return { plan, seconds, report: await verifyLab(runtime, lab, { requests: request.requests }) };
+}
+
+/** From its start an interrupt cleans up after itself (resolving `auto` already runs probe containers). */
+async function upCatchingInterrupts(
+  runtime: DockerRuntime,
+  requested: { scenario: Scenario; source: string },
+  request: UpRequest,
+  listener: UpListener,
+): Promise<Plan> {
+  const interrupts = catchInterrupts();
+  try {
+    return await finishing(listener, async () => {
+      const { scenario, notes } = await resolveOnEngine(runtime, requested.scenario);
+      notes.forEach((n) => listener.note(`warning: ${n}`));
+      const plan = buildPlan(scenario, requested.source, newRunId());
+      const { keepOnFailure, doctor } = request;
+      await up(plan, runtime, listener, { keepOnFailure, skipDoctor: !doctor, interrupted: interrupts.signal });
+      return plan;
+    });
+  } finally {
+    interrupts.release();
+  }
+}

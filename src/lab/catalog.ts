@@ -1,0 +1,19 @@
+import { listBuiltinScenarios, loadScenario } from '../scenario/load.js';
+
+export interface CatalogEntry {
+  name: string;
+  title: string;
+  /** The tutorial (seed) it comes from, if any. */
+  seed: string | null;
+  scheduler: string;
+  forwarding: string;
+}
+
+/** `lab list`: every built-in scenario, with what it is and the tutorial it comes from. */
+export function scenarioCatalog(): CatalogEntry[] {
+  return listBuiltinScenarios().map((name) => {
+    const { scenario } = loadScenario(name);
+    const { title, seed, service, forwarding } = scenario;
+    return { name, title, seed: seed ?? null, scheduler: service.scheduler, forwarding };
+  });
+}
