@@ -105,7 +105,10 @@ export function checkPersistence(timeout: number, requests: RequestResult[]): Ch
   };
 }
 
-/** sh: each client always lands on the one server the hash of its address picks. */
+// ip_vs_sh gives a client hashed to a weight-0 server's bucket no server, and does not look further.
+const UNSERVED = 'the hash gives it no server (its bucket is a weight-0 server\'s)';
+
+/** sh: each client always lands on the one server the hash of its address picks (undefined: none). */
 export function checkSourceHashing(perClient: Array<{ client: string; expected: string | undefined; requests: RequestResult[] }>): CheckResult {
   const title = titleFor('sh: each client on the server its address hashes to');
   const problems: string[] = [];
@@ -114,7 +117,8 @@ export function checkSourceHashing(perClient: Array<{ client: string; expected: 
     const servers = [...new Set(requests.map((r) => r.server ?? '??'))];
     seen.push(`${client} -> ${servers.join('+')}`);
     if (servers.length !== 1) problems.push(`${client} was spread over ${servers.join(', ')}`);
-    else if (expected && servers[0] !== expected) problems.push(`${client} landed on ${servers[0]}, the hash says ${expected}`);
+    else if (!expected) problems.push(`${client} ${servers[0] === '??' ? 'got no page' : `landed on ${servers[0]}`}, ${UNSERVED}`);
+    else if (servers[0] !== expected) problems.push(`${client} landed on ${servers[0]}, the hash says ${expected}`);
   }
   if (problems.length === 0) return { id: 'scheduling', title, status: 'pass', summary: `${seen.join('; ')}, as IPVS's hash of each address says.` };
   return {
