@@ -1,6 +1,7 @@
 import { usageError } from '../errors.js';
 import { LABEL, labLabels } from '../lab/labels.js';
 import { addRealServer, addService, LIST, type VirtualService } from '../lvs/ipvsadm.js';
+import { webControl } from '../lvs/web-server.js';
 import { canonicalCidr, parseCidr } from '../scenario/ipv4.js';
 import {
   director,
@@ -19,13 +20,8 @@ import { displayCommand, shellJoin, writeFileScript } from './shell.js';
 import { containerCommand } from './container-command.js';
 import type { ContainerSpec, Phase, Plan, Step } from './types.js';
 
-/** Where the page goes and how the web server starts: the contract every lab image keeps (images/README.md). */
+/** Where the page goes: the contract every lab image keeps (images/README.md; how httpd starts: lvs/web-server.ts). */
 export const WEB_ROOT = '/var/www/html';
-export const WEB_CONTROL: Record<'start' | 'stop', Record<'systemd' | 'none', string[]>> = {
-  start: { systemd: ['systemctl', 'start', 'httpd'], none: ['apachectl', 'start'] },
-  stop: { systemd: ['systemctl', 'stop', 'httpd'], none: ['apachectl', 'stop'] },
-};
-
 const ARP_SYSCTLS = {
   'net.ipv4.conf.all.arp_ignore': '1',
   'net.ipv4.conf.lo.arp_ignore': '1',
@@ -141,7 +137,7 @@ export function buildPlan(scenario: Scenario, source: string, runId?: string): P
       exec('realServers', rs.name, listenOn(serverPort(scenario, rs)), 'NAT maps the VIP\'s port to another port on this server (seed 001): the web server listens there.');
     }
     const init = initOf(scenario, rs);
-    exec('realServers', rs.name, WEB_CONTROL.start[init],
+    exec('realServers', rs.name, webControl(init, 'start'),
       init === 'systemd' ? 'Start httpd as the tutorial does; this needs /usr/sbin/init as PID 1.' : 'No systemd on this node: start the web server directly.');
   }
 

@@ -1,30 +1,7 @@
 import type { Connection } from '../lvs/parse.js';
+import { nameOfIp, nameOfMac, type Captures, type Topology } from './evidence.js';
 import type { Packet } from './packets.js';
 import type { CheckResult } from './types.js';
-
-/** The addresses the direct-routing checks reason about, with node names for the report. */
-export interface Endpoint {
-  name: string;
-  ip: string;
-  mac: string;
-}
-
-export interface Topology {
-  vip: string;
-  port: number;
-  /** The client whose ARP and packets are sampled. */
-  client: Endpoint;
-  /** Every client's address: a real server may see any of them as the source. */
-  clientIps: string[];
-  director: Endpoint;
-  realServers: Array<Endpoint & { port: number }>;
-}
-
-export interface Captures {
-  client: Packet[];
-  director: Packet[];
-  realServers: Record<string, Packet[]>;
-}
 
 const isSyn = (p: Packet) => p.flags === 'S';
 const isSynAck = (p: Packet) => p.flags === 'S.';
@@ -159,13 +136,4 @@ export function formatHopTable(hops: Hop[]): string {
   const widths = cols.map((c) => Math.max(...[header, ...hops].map((h) => String(h[c]).length)));
   const line = (h: Hop, label: string) => `  ${label.padEnd(4)}${cols.map((c, i) => String(h[c]).padEnd(widths[i]!)).join('  ')}`;
   return [line(header, 'hop'), ...hops.map((h) => line(h, String(h.hop)))].join('\n');
-}
-
-export function nameOfMac(topo: Topology, mac: string): string {
-  return [topo.client, topo.director, ...topo.realServers].find((e) => e.mac === mac)?.name ?? mac;
-}
-
-export function nameOfIp(topo: Topology, ip: string): string {
-  if (ip === topo.vip) return 'VIP';
-  return [topo.client, topo.director, ...topo.realServers].find((e) => e.ip === ip)?.name ?? ip;
 }

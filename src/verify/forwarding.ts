@@ -1,5 +1,5 @@
 import type { ServiceStats } from '../lvs/parse.js';
-import type { Captures, Topology } from './dr.js';
+import type { Captures, NatRoute, Topology } from './evidence.js';
 import type { CheckResult } from './types.js';
 
 /** Who carries the replies, from the director's own counters: NAT must, DR and TUN must not. */
@@ -64,7 +64,7 @@ export function checkTunnel(topo: Topology, captures: Captures): CheckResult {
 }
 
 /** NAT: each real server's route back to the client goes via the director, or replies skip the un-NAT. */
-export function checkNatGateway(routes: Array<{ server: string; via: string; routeGet: string }>): CheckResult {
+export function checkNatGateway(routes: NatRoute[]): CheckResult {
   const base = { id: 'nat-gateway', title: 'NAT: each real server routes replies via the director' };
   const wrong = routes.filter((r) => !new RegExp(`\\bvia ${r.via.replace(/\./g, '\\.')}\\b`).test(r.routeGet));
   if (wrong.length === 0) return { ...base, status: 'pass', summary: routes.map((r) => `${r.server}: ${r.routeGet.split('\n')[0]!.trim()}`).join('; ') };
