@@ -6,7 +6,7 @@ import { clients, director, initOf, realServerInterface, realServers } from '../
 import type { Scenario } from '../scenario/schema.js';
 import { checkFailover } from './failover.js';
 import { sendRequests } from './requests.js';
-import { checkScheduling } from './schedule.js';
+import { checkScheduling, weightedServers } from './schedule.js';
 import type { Traffic } from './types.js';
 
 /** How long keepalived may take to drop or restore a server before the check says it never did. */
@@ -30,14 +30,14 @@ export async function driveFailover(runtime: DockerRuntime, scenario: Scenario, 
   const restoredAfter = await inTable(true);
   const after = await sendRequests(runtime, scenario, client, count);
 
-  const servers = realServers(scenario).map((rs) => ({ name: rs.name, weight: rs.weight }));
-  const { checkInterval } = scenario.service;
+  const { checkInterval, scheduler } = scenario.service;
+  const outage = { server: victim.name, checkInterval, removedAfter, restoredAfter };
   return {
     command: `${before.command}; lab web stop ${victim.name}; (requests); lab web start ${victim.name}; (requests)`,
     requests: [...before.results, ...during.results, ...after.results].map((r, index) => ({ ...r, index })),
     checks: [
-      checkScheduling(scenario.service.scheduler, servers, before.results),
-      checkFailover({ server: victim.name, checkInterval, removedAfter, during: during.results, restoredAfter, after: after.results }),
+      checkScheduling(scheduler, weightedServers(scenario), before.results),
+      checkFailover({ ...outage, during: during.results, after: after.results }),
     ],
   };
 }

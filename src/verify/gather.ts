@@ -3,7 +3,9 @@ import { LABEL } from '../lab/labels.js';
 import { LIST_CONNECTIONS, LIST_STATS } from '../lvs/ipvsadm.js';
 import { parseConnections, parseStats } from '../lvs/parse.js';
 import { sleep, type DockerRuntime } from '../runtime/docker.js';
-import { addressOn, clients, director, nodeInterfaces, realServerInterface, realServers, serverPort, vipInterface } from '../scenario/model.js';
+import {
+  addressOn, clients, director, nodeInterfaces, realServerInterface, realServers, serverPort, vipInterface,
+} from '../scenario/model.js';
 import type { Forwarding, RealServerNode, Scenario, ScenarioNode } from '../scenario/schema.js';
 import { copyCapture, startCapture, stopCapture, type Capture } from './capture.js';
 import type { Captures, DirectorTables, MethodFacts, NatRoute, PacketEvidence, Topology } from './evidence.js';
@@ -34,7 +36,8 @@ export function topology(scenario: Scenario, lab: RunningLab): Topology {
     const container = lab.containers.find((c) => c.labels[LABEL.node] === node.name);
     return { name: node.name, ip: addressOn(scenario, node, network) ?? '', mac: container?.macs[network] ?? '' };
   };
-  const realServer = (rs: RealServerNode) => ({ ...endpoint(rs, realServerInterface(scenario, rs).network), port: serverPort(scenario, rs) });
+  const realServer = (rs: RealServerNode) =>
+    ({ ...endpoint(rs, realServerInterface(scenario, rs).network), port: serverPort(scenario, rs) });
   return {
     vip: scenario.service.vip,
     port: scenario.service.port,
@@ -64,9 +67,10 @@ export async function readDirectorTables(runtime: DockerRuntime, scenario: Scena
   const dir = director(scenario).name;
   const stats = await runtime.exec(dir, LIST_STATS);
   const conns = await runtime.exec(dir, LIST_CONNECTIONS);
+  const output = (r: typeof stats) => r.stdout + r.stderr;
   return {
-    stats: { command: LIST_STATS.join(' '), output: stats.stdout + stats.stderr, services: parseStats(stats.stdout) },
-    connections: { command: LIST_CONNECTIONS.join(' '), output: conns.stdout + conns.stderr, entries: parseConnections(conns.stdout) },
+    stats: { command: LIST_STATS.join(' '), output: output(stats), services: parseStats(stats.stdout) },
+    connections: { command: LIST_CONNECTIONS.join(' '), output: output(conns), entries: parseConnections(conns.stdout) },
   };
 }
 
@@ -80,7 +84,8 @@ export async function keepCaptures(runtime: DockerRuntime, watch: Watch, dir: st
 async function arpingVip(runtime: DockerRuntime, scenario: Scenario): Promise<string[]> {
   const client = clients(scenario)[0]!;
   const device = deviceOn(scenario, client, vipInterface(scenario).network);
-  const arp = await runtime.exec(client.name, ['arping', '-c', '3', '-w', '4', '-I', device, scenario.service.vip], { timeoutMs: 20_000 });
+  const argv = ['arping', '-c', '3', '-w', '4', '-I', device, scenario.service.vip];
+  const arp = await runtime.exec(client.name, argv, { timeoutMs: 20_000 });
   return parseArpingReplies(arp.stdout);
 }
 
@@ -90,7 +95,9 @@ async function methodFacts(runtime: DockerRuntime, scenario: Scenario, watch: Wa
     const netstat = await runtime.exec(director(scenario).name, ['netstat', '-nat']);
     return { method: 'dr', arpReplies: watch.arpReplies, directorSockets: tcpSocketsOn(netstat.stdout, vip, port) };
   }
-  if (watch.method === 'nat') return { method: 'nat', routes: await natRoutes(runtime, scenario, watch.topo.client.ip) };
+  if (watch.method === 'nat') {
+    return { method: 'nat', routes: await natRoutes(runtime, scenario, watch.topo.client.ip) };
+  }
   return { method: 'tun' };
 }
 
@@ -111,8 +118,11 @@ function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwa
   const onVip = `tcp port ${port} and host ${vip}`;
   const jobs: Array<[ScenarioNode, string, string]> = [clients(scenario)[0]!, director(scenario)]
     .map((node): [ScenarioNode, string, string] => [node, deviceOn(scenario, node, vipNet), onVip]);
+  // NAT: the real server sees its own address and port; TUN: the IPIP packets around the requests.
+  const onRealServer = (rs: RealServerNode) =>
+    method === 'nat' ? `tcp port ${serverPort(scenario, rs)}` : method === 'tun' ? `ip proto 4 or (${onVip})` : onVip;
   for (const rs of realServers(scenario)) {
-    const filter = method === 'nat' ? `tcp port ${serverPort(scenario, rs)}` : method === 'tun' ? `ip proto 4 or (${onVip})` : onVip;
+    const filter = onRealServer(rs);
     jobs.push([rs, deviceOn(scenario, rs, realServerInterface(scenario, rs).network), filter]);
   }
   return Promise.all(jobs.map(([node, device, filter]) => startCapture(runtime, node.name, device, filter)));

@@ -1,4 +1,6 @@
-import { checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, hopTable, type Hop } from './dr.js';
+import {
+  checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, hopTable, type Hop,
+} from './dr.js';
 import type { DirectorTables, PacketEvidence } from './evidence.js';
 import { checkDirectorReplies, checkNatGateway, checkNatRewrite, checkTunnel } from './forwarding.js';
 import type { CheckResult } from './types.js';

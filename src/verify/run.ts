@@ -37,7 +37,8 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
   const traffic = await sendSchedulerTraffic(runtime, scenario, opts.requests ?? defaultRequests(scenario));
 
   const tables = await readDirectorTables(runtime, scenario);
-  const verdict = watch ? checkForwarding(await finishWatch(runtime, scenario, watch), tables) : mixedForwarding(methods);
+  const packets = watch && (await finishWatch(runtime, scenario, watch));
+  const verdict = packets ? checkForwarding(packets, tables) : mixedForwarding(methods);
   const captures = watch && opts.keepCaptures ? await keepCaptures(runtime, watch, opts.keepCaptures) : [];
   const { vip, port, scheduler } = scenario.service;
   return assembleReport({

@@ -1,10 +1,15 @@
-import type { Scheduler } from '../scenario/schema.js';
+import { realServers } from '../scenario/model.js';
+import type { Scenario, Scheduler } from '../scenario/schema.js';
 import type { CheckResult, RequestResult } from './types.js';
 
 export interface WeightedServer {
   name: string;
   weight: number;
 }
+
+/** The scenario's real servers with their weights, in the order they are added (`ipvsadm -a`). */
+export const weightedServers = (scenario: Scenario): WeightedServer[] =>
+  realServers(scenario).map((rs) => ({ name: rs.name, weight: rs.weight }));
 
 /** The property each scheduler promises for one client's fresh connections, checked on the sequence seen. */
 export function checkScheduling(scheduler: Scheduler, servers: WeightedServer[], requests: RequestResult[]): CheckResult {

@@ -1,16 +1,20 @@
 import { LIST_CONNECTIONS } from '../lvs/ipvsadm.js';
-import { parseConnections } from '../lvs/parse.js';
+import { parseConnections, type Connection } from '../lvs/parse.js';
 import { shServerFor } from '../lvs/sh-hash.js';
 import { sleep, type DockerRuntime } from '../runtime/docker.js';
 import { addressOn, clients, director, realServerInterface, realServers, vipInterface } from '../scenario/model.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { RealServerNode, Scenario } from '../scenario/schema.js';
 import { driveFailover } from './failover-driver.js';
 import { sendRequests } from './requests.js';
-import { checkLeastConnection, checkPersistence, checkScheduling, checkSourceHashing } from './schedule.js';
+import {
+  checkLeastConnection, checkPersistence, checkScheduling, checkSourceHashing, weightedServers,
+} from './schedule.js';
 import type { Traffic } from './types.js';
 
 /** Each scheduler promises something different: send the traffic that shows it, and judge it. */
-export async function sendSchedulerTraffic(runtime: DockerRuntime, scenario: Scenario, count: number): Promise<Traffic> {
+export async function sendSchedulerTraffic(
+  runtime: DockerRuntime, scenario: Scenario, count: number,
+): Promise<Traffic> {
   const { scheduler, persistence, manager } = scenario.service;
   const first = clients(scenario)[0]!.name;
   if (manager === 'keepalived') return driveFailover(runtime, scenario, count);
@@ -24,7 +28,6 @@ export async function sendSchedulerTraffic(runtime: DockerRuntime, scenario: Sce
   return { command, requests: results, checks: [checkScheduling(scheduler, weightedServers(scenario), results)] };
 }
 
-const weightedServers = (scenario: Scenario) => realServers(scenario).map((rs) => ({ name: rs.name, weight: rs.weight }));
 const clientAddress = (scenario: Scenario, client: string) =>
   addressOn(scenario, clients(scenario).find((c) => c.name === client)!, vipInterface(scenario).network);
 
@@ -42,11 +45,14 @@ async function sourceHashingTraffic(runtime: DockerRuntime, scenario: Scenario, 
 }
 
 /** lc and wlc: with one connection held open on a server, new ones should go elsewhere. */
-async function leastConnectionTraffic(runtime: DockerRuntime, scenario: Scenario, client: string, count: number): Promise<Traffic> {
+async function leastConnectionTraffic(
+  runtime: DockerRuntime, scenario: Scenario, client: string, count: number,
+): Promise<Traffic> {
   const held = await holdConnection(runtime, scenario, client);
   try {
     const { command, results } = await sendRequests(runtime, scenario, client, count);
-    return { command: `${held.command}; ${command}`, requests: results, checks: [checkLeastConnection(held.server, results)] };
+    const checks = [checkLeastConnection(held.server, results)];
+    return { command: `${held.command}; ${command}`, requests: results, checks };
   } finally {
     await runtime.exec(client, ['sh', '-c', `kill ${held.pid} 2>/dev/null; true`]);
   }
@@ -65,19 +71,24 @@ interface HeldConnection {
  */
 async function holdConnection(runtime: DockerRuntime, scenario: Scenario, client: string): Promise<HeldConnection> {
   const { vip, port } = scenario.service;
-  const command = `bash -c 'exec 3<>/dev/tcp/${vip}/${port}; printf "GET / HTTP/1.1\\r\\nHost: lab\\r\\n" >&3; sleep 60' &`;
-  const r = await runtime.exec(client, ['sh', '-c', `${command.replace(/ &$/, '')} </dev/null >/dev/null 2>&1 & echo $!`]);
-  return { command, pid: r.stdout.trim(), server: await serverHolding(runtime, scenario, clientAddress(scenario, client)) };
+  const holder = `bash -c 'exec 3<>/dev/tcp/${vip}/${port}; printf "GET / HTTP/1.1\\r\\nHost: lab\\r\\n" >&3; sleep 60'`;
+  const r = await runtime.exec(client, ['sh', '-c', `${holder} </dev/null >/dev/null 2>&1 & echo $!`]);
+  const server = await serverHolding(runtime, scenario, clientAddress(scenario, client));
+  return { command: `${holder} &`, pid: r.stdout.trim(), server };
 }
 
 /** The real server of the client's ESTABLISHED entry in `ipvsadm -Lnc`, polled for up to 5 s. */
-async function serverHolding(runtime: DockerRuntime, scenario: Scenario, clientIp: string | undefined): Promise<string | undefined> {
+async function serverHolding(
+  runtime: DockerRuntime, scenario: Scenario, clientIp: string | undefined,
+): Promise<string | undefined> {
   const { vip } = scenario.service;
+  const addressOf = (rs: RealServerNode) => realServerInterface(scenario, rs).address;
   for (let i = 0; i < 20; i++) {
     await sleep(250);
     const conns = parseConnections((await runtime.exec(director(scenario).name, LIST_CONNECTIONS)).stdout);
-    const entry = conns.find((c) => c.state === 'ESTABLISHED' && c.source.address === clientIp && c.virtual.address === vip);
-    const server = entry && realServers(scenario).find((rs) => realServerInterface(scenario, rs).address === entry.destination.address);
+    const held = (c: Connection) => c.state === 'ESTABLISHED' && c.source.address === clientIp && c.virtual.address === vip;
+    const entry = conns.find(held);
+    const server = entry && realServers(scenario).find((rs) => addressOf(rs) === entry.destination.address);
     if (server) return server.name;
   }
   return undefined;

@@ -10,7 +10,8 @@ export const fixtureReport = (name: 'rr-basic' | 'wrr-failed'): VerifyReport =>
   JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures', `verify-report-${name}.json`), 'utf8')) as VerifyReport;
 
 /** The rr-basic report with some fields replaced: for reporters that read only a few. */
-export const reportWith = (fields: Partial<VerifyReport>): VerifyReport => ({ ...fixtureReport('rr-basic'), ...fields });
+export const reportWith = (fields: Partial<VerifyReport>): VerifyReport =>
+  ({ ...fixtureReport('rr-basic'), ...fields });
 
 /** One request per server named, in order, from CLIENT; null is a request that failed (curl exit 7). */
 export const requestsFrom = (client: string, ...servers: Array<string | null>): RequestResult[] =>
