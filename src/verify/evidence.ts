@@ -14,6 +14,9 @@ export interface Endpoint {
   mac: string;
 }
 
+/** A real server also has the port it serves on (NAT may map the VIP's port to another). */
+export type RealServerEndpoint = Endpoint & { port: number };
+
 export interface Topology {
   vip: string;
   port: number;
@@ -22,7 +25,7 @@ export interface Topology {
   /** Every client's address: a real server may see any of them as the source. */
   clientIps: string[];
   director: Endpoint;
-  realServers: Array<Endpoint & { port: number }>;
+  realServers: RealServerEndpoint[];
 }
 
 /** Each node's packets, captured while the requests went by. */
