@@ -1,6 +1,7 @@
 import { usageError } from '../errors.js';
 import { LABEL, labLabels } from '../labels.js';
 import { addRealServer, addService, LIST, type VirtualService } from '../lvs/ipvsadm.js';
+import { webControl } from '../lvs/web-server.js';
 import { canonicalCidr, parseCidr } from '../scenario/ipv4.js';
 import {
   clients,
@@ -22,12 +23,8 @@ import { profileFlags } from '../runtime/privilege.js';
 import type { ContainerSpec } from '../runtime/types.js';
 import type { Phase, Plan, Step } from './types.js';
 
-/** Where the page goes and how the web server starts: the contract every lab image keeps (images/README.md). */
+/** Where the page goes: the contract every lab image keeps (images/README.md; how httpd starts: lvs/web-server.ts). */
 export const WEB_ROOT = '/var/www/html';
-export const WEB_CONTROL: Record<'start' | 'stop', Record<'systemd' | 'none', string[]>> = {
-  start: { systemd: ['systemctl', 'start', 'httpd'], none: ['apachectl', 'start'] },
-  stop: { systemd: ['systemctl', 'stop', 'httpd'], none: ['apachectl', 'stop'] },
-};
 
 const ARP_SYSCTLS = {
   'net.ipv4.conf.all.arp_ignore': '1',
@@ -188,7 +185,7 @@ function webSteps(scenario: Scenario, rs: RealServerNode): ExecStep[] {
   return [
     execStep('realServers', rs.name, page, PAGE_WHY),
     ...(port !== 80 ? [execStep('realServers', rs.name, listenOn(port), LISTEN_WHY)] : []),
-    execStep('realServers', rs.name, WEB_CONTROL.start[init], startWhy),
+    execStep('realServers', rs.name, webControl(init, 'start'), startWhy),
   ];
 }
 

@@ -1,8 +1,9 @@
 import { usageError } from '../errors.js';
 import { addRealServer, deleteRealServer } from '../lvs/ipvsadm.js';
+import { webControl } from '../lvs/web-server.js';
 import { director, forwardingOf, initOf, privilegeOf, realServerInterface, serverPort } from '../scenario/model.js';
 import type { RealServerNode, Scenario } from '../scenario/schema.js';
-import { virtualService, WEB_CONTROL } from './build.js';
+import { virtualService } from './build.js';
 import { displayCommand } from './shell.js';
 import type { Plan, Step } from './types.js';
 
@@ -48,14 +49,9 @@ function realServerNamed(scenario: Scenario, node: string): RealServerNode {
 /** Stop or start a real server's web server: what a health check (keepalived) notices. */
 export function webServicePlan(scenario: Scenario, node: string, action: 'start' | 'stop'): Plan {
   const rs = realServerNamed(scenario, node);
-  const argv = webControl(scenario, node, action);
+  const argv = webControl(initOf(scenario, rs), action);
   const why = action === 'stop'
     ? 'The web server goes down, as in an outage; a health check should take this server out of the table.'
     : 'The web server comes back; the health check should put this server back in the table.';
   return { lab: scenario.name, scenario, steps: [{ kind: 'exec', phase: 'realServers', node: rs.name, argv, command: displayCommand(argv), why }] };
-}
-
-/** `systemctl start|stop httpd`, or `apachectl start|stop` without systemd (the image contract). */
-export function webControl(scenario: Scenario, node: string, action: 'start' | 'stop'): string[] {
-  return WEB_CONTROL[action][initOf(scenario, realServerNamed(scenario, node))];
 }

@@ -1,30 +1,7 @@
 import type { Connection } from '../lvs/parse.js';
+import { nameOfIp, nameOfMac, type Captures, type RealServerEndpoint, type Topology } from './evidence.js';
 import type { Packet } from './packets.js';
 import type { CheckResult } from './types.js';
-
-/** The addresses the direct-routing checks reason about, with node names for the report. */
-export interface Endpoint {
-  name: string;
-  ip: string;
-  mac: string;
-}
-
-export interface Topology {
-  vip: string;
-  port: number;
-  /** The client whose ARP and packets are sampled. */
-  client: Endpoint;
-  /** Every client's address: a real server may see any of them as the source. */
-  clientIps: string[];
-  director: Endpoint;
-  realServers: Array<Endpoint & { port: number }>;
-}
-
-export interface Captures {
-  client: Packet[];
-  director: Packet[];
-  realServers: Record<string, Packet[]>;
-}
 
 const isSyn = (p: Packet) => p.flags === 'S';
 const isSynAck = (p: Packet) => p.flags === 'S.';
@@ -32,51 +9,64 @@ const isSynAck = (p: Packet) => p.flags === 'S.';
 /** Seed 004 §7: only the director may answer ARP for the VIP, or clients bypass it. */
 export function checkArpOwnership(topo: Topology, replyMacs: string[]): CheckResult {
   const base = { id: 'arp', title: `ARP for the VIP ${topo.vip} answered by the director only` };
-  const answering = replyMacs.map((mac) => nameOfMac(topo, mac));
+  const from = `arping from ${topo.client.name}`;
   if (replyMacs.length === 1 && replyMacs[0] === topo.director.mac) {
-    return { ...base, status: 'pass', summary: `arping from ${topo.client.name}: one answer, ${topo.director.name} (${topo.director.mac}).` };
+    return { ...base, status: 'pass', summary: `${from}: one answer, ${topo.director.name} (${topo.director.mac}).` };
   }
   if (replyMacs.length === 0) {
     return {
-      ...base, status: 'fail', summary: `arping from ${topo.client.name}: nobody answered for ${topo.vip}.`,
-      diagnosis: `The director has no VIP on its interface: \`lab exec ${topo.director.name} -- ip addr\` should show ${topo.vip} (label eth0:1).`,
+      ...base, status: 'fail', summary: `${from}: nobody answered for ${topo.vip}.`,
+      diagnosis: `The director has no VIP on its interface: \`lab exec ${topo.director.name} -- ip addr\` ` +
+        `should show ${topo.vip} (label eth0:1).`,
     };
   }
   const servers = topo.realServers.filter((rs) => replyMacs.includes(rs.mac)).map((rs) => rs.name);
   return {
     ...base,
     status: 'fail',
-    summary: `arping from ${topo.client.name}: answered by ${answering.join(', ')}.`,
+    summary: `${from}: answered by ${replyMacs.map((mac) => nameOfMac(topo, mac)).join(', ')}.`,
     diagnosis: servers.length
-      ? `${servers.join(' and ')} answer${servers.length === 1 ? 's' : ''} ARP for the VIP, so clients can send to a real server directly and bypass the director (seed 004 §7). ` +
-        `Their arp_ignore/arp_announce are not set: run \`sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2\` (and on lo) on each, before the VIP goes on lo.`
+      ? `${servers.join(' and ')} answer${servers.length === 1 ? 's' : ''} ARP for the VIP, ` +
+        'so clients can send to a real server directly and bypass the director (seed 004 §7). ' +
+        'Their arp_ignore/arp_announce are not set: ' +
+        'run `sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2` (and on lo) on each, ' +
+        'before the VIP goes on lo.'
       : 'Something other than the director answers ARP for the VIP: another host owns that address on this network.',
   };
+}
+
+/** What is wrong with one SYN a real server got, for direct routing (nothing: an empty list). */
+function requestProblems(topo: Topology, rs: RealServerEndpoint, p: Packet): string[] {
+  const problems: string[] = [];
+  if (!topo.clientIps.includes(p.srcIp)) {
+    problems.push(`${rs.name} got a request from ${p.srcIp}, not from a client's own address (source rewritten)`);
+  }
+  if (p.srcMac !== topo.director.mac) {
+    problems.push(`${rs.name} got a request from MAC ${nameOfMac(topo, p.srcMac)}, not from the director`);
+  }
+  if (p.dstMac !== rs.mac) problems.push(`${rs.name} got a request for MAC ${nameOfMac(topo, p.dstMac)}`);
+  return problems;
 }
 
 /** The director rewrote only the destination MAC: the real server sees the client's own IP and the VIP. */
 export function checkRequestPath(topo: Topology, captures: Captures): CheckResult {
   const base = { id: 'request-path', title: 'Request path: director -> real server, only the destination MAC rewritten' };
-  const problems: string[] = [];
-  let seen = 0;
-  for (const rs of topo.realServers) {
-    for (const p of (captures.realServers[rs.name] ?? []).filter((p) => isSyn(p) && p.dstIp === topo.vip && p.dstPort === topo.port)) {
-      seen++;
-      if (!topo.clientIps.includes(p.srcIp)) problems.push(`${rs.name} got a request from ${p.srcIp}, not from a client's own address (source rewritten)`);
-      if (p.srcMac !== topo.director.mac) problems.push(`${rs.name} got a request from MAC ${nameOfMac(topo, p.srcMac)}, not from the director`);
-      if (p.dstMac !== rs.mac) problems.push(`${rs.name} got a request for MAC ${nameOfMac(topo, p.dstMac)}`);
-    }
-  }
-  if (seen === 0) {
+  const toVip = (p: Packet) => isSyn(p) && p.dstIp === topo.vip && p.dstPort === topo.port;
+  const synsAt = (rs: RealServerEndpoint) => (captures.realServers[rs.name] ?? []).filter(toVip).map((p) => ({ rs, p }));
+  const syns = topo.realServers.flatMap(synsAt);
+  const problems = syns.flatMap(({ rs, p }) => requestProblems(topo, rs, p));
+  if (syns.length === 0) {
     return {
       ...base, status: 'fail', summary: 'No real server saw a request addressed to the VIP.',
-      diagnosis: 'The requests never reached a real server with the VIP as destination: check `ipvsadm -Ln` on the director (Forward = Route) and that the VIP is on each real server\'s lo.',
+      diagnosis: 'The requests never reached a real server with the VIP as destination: ' +
+        'check `ipvsadm -Ln` on the director (Forward = Route) and that the VIP is on each real server\'s lo.',
     };
   }
   if (problems.length === 0) {
     return {
       ...base, status: 'pass',
-      summary: `${seen} SYNs on the real servers: source the client's own address (unchanged), destination the VIP, source MAC ${topo.director.name}, destination MAC the real server.`,
+      summary: `${syns.length} SYNs on the real servers: source the client's own address (unchanged), ` +
+        `destination the VIP, source MAC ${topo.director.name}, destination MAC the real server.`,
     };
   }
   return {
@@ -94,20 +84,24 @@ export function checkReturnPath(topo: Topology, captures: Captures): CheckResult
   const replies = captures.client.filter((p) => isSynAck(p) && p.srcIp === topo.vip && p.srcPort === topo.port);
   const rsMacs = new Set(topo.realServers.map((r) => r.mac));
   const notFromRs = replies.filter((p) => !rsMacs.has(p.srcMac));
+  const macNames = (ps: Packet[]) => [...new Set(ps.map((p) => nameOfMac(topo, p.srcMac)))].join(', ');
   if (fromDirector.length === 0 && replies.length > 0 && notFromRs.length === 0) {
-    const by = [...new Set(replies.map((p) => nameOfMac(topo, p.srcMac)))].join(', ');
     return {
       ...base, status: 'pass',
-      summary: `the director sent no packet from ${topo.vip}:${topo.port}; the client's ${replies.length} SYN-ACKs came from the VIP with the MAC of ${by}.`,
+      summary: `the director sent no packet from ${topo.vip}:${topo.port}; ` +
+        `the client's ${replies.length} SYN-ACKs came from the VIP with the MAC of ${macNames(replies)}.`,
     };
   }
   if (replies.length === 0) {
-    return { ...base, status: 'fail', summary: 'The client received no reply from the VIP.', diagnosis: 'See the request path check: the requests did not get through.' };
+    const diagnosis = 'See the request path check: the requests did not get through.';
+    return { ...base, status: 'fail', summary: 'The client received no reply from the VIP.', diagnosis };
   }
   return {
     ...base, status: 'fail',
-    summary: `${fromDirector.length} reply packets left the director; ${notFromRs.length} of the client's replies came from MAC ${[...new Set(notFromRs.map((p) => nameOfMac(topo, p.srcMac)))].join(', ')}.`,
-    diagnosis: 'Replies pass through the director, which is NAT behaviour, not DR: real servers must be added with -g and answer from the VIP on their lo.',
+    summary: `${fromDirector.length} reply packets left the director; ` +
+      `${notFromRs.length} of the client's replies came from MAC ${macNames(notFromRs)}.`,
+    diagnosis: 'Replies pass through the director, which is NAT behaviour, not DR: ' +
+      'real servers must be added with -g and answer from the VIP on their lo.',
   };
 }
 
@@ -116,14 +110,21 @@ export function checkNoDirectorEndpoint(topo: Topology, directorSockets: string[
   const base = { id: 'director-no-endpoint', title: 'No TCP endpoint on the director, while IPVS tracks the connections' };
   const tracked = connections.filter((c) => c.virtual.address === topo.vip && c.virtual.port === topo.port);
   if (directorSockets.length === 0 && tracked.length > 0) {
-    return { ...base, status: 'pass', summary: `netstat on ${topo.director.name} shows no socket on ${topo.vip}:${topo.port}; ipvsadm -Lnc lists ${tracked.length} connections.` };
+    const summary = `netstat on ${topo.director.name} shows no socket on ${topo.vip}:${topo.port}; ` +
+      `ipvsadm -Lnc lists ${tracked.length} connections.`;
+    return { ...base, status: 'pass', summary };
   }
+  const listening = directorSockets.length > 0;
   return {
     ...base, status: 'fail',
-    summary: directorSockets.length ? `the director has sockets on the VIP: ${directorSockets[0]!.trim()}` : 'ipvsadm -Lnc lists no connection for the VIP.',
-    diagnosis: directorSockets.length
-      ? 'Something on the director listens on the VIP and answers itself: stop that service; IPVS must forward, not terminate.'
-      : 'The connections did not go through IPVS: the client may be reaching the real servers directly (ARP), or the virtual service is missing.',
+    summary: listening
+      ? `the director has sockets on the VIP: ${directorSockets[0]!.trim()}`
+      : 'ipvsadm -Lnc lists no connection for the VIP.',
+    diagnosis: listening
+      ? 'Something on the director listens on the VIP and answers itself: ' +
+        'stop that service; IPVS must forward, not terminate.'
+      : 'The connections did not go through IPVS: the client may be reaching the real servers directly (ARP), ' +
+        'or the virtual service is missing.',
   };
 }
 
@@ -159,13 +160,4 @@ export function formatHopTable(hops: Hop[]): string {
   const widths = cols.map((c) => Math.max(...[header, ...hops].map((h) => String(h[c]).length)));
   const line = (h: Hop, label: string) => `  ${label.padEnd(4)}${cols.map((c, i) => String(h[c]).padEnd(widths[i]!)).join('  ')}`;
   return [line(header, 'hop'), ...hops.map((h) => line(h, String(h.hop)))].join('\n');
-}
-
-export function nameOfMac(topo: Topology, mac: string): string {
-  return [topo.client, topo.director, ...topo.realServers].find((e) => e.mac === mac)?.name ?? mac;
-}
-
-export function nameOfIp(topo: Topology, ip: string): string {
-  if (ip === topo.vip) return 'VIP';
-  return [topo.client, topo.director, ...topo.realServers].find((e) => e.ip === ip)?.name ?? ip;
 }

@@ -1,45 +1,67 @@
 import type { ServiceStats } from '../lvs/parse.js';
-import type { Captures, Topology } from './dr.js';
+import type { Captures, NatRoute, Topology } from './evidence.js';
+import type { Packet } from './packets.js';
 import type { CheckResult } from './types.js';
 
 /** Who carries the replies, from the director's own counters: NAT must, DR and TUN must not. */
 export function checkDirectorReplies(method: 'dr' | 'nat' | 'tun', topo: Topology, stats: ServiceStats[]): CheckResult {
   const service = stats.find((s) => s.address === topo.vip && s.port === topo.port);
   const mustCarry = method === 'nat';
-  const title = mustCarry ? 'Replies pass through the director (NAT): OutPkts > 0' : `The director carries no replies (${method.toUpperCase()}): OutPkts 0`;
-  if (!service) return { id: 'director-replies', title, status: 'fail', summary: `ipvsadm --stats has no service ${topo.vip}:${topo.port}.`, diagnosis: 'The virtual service is missing on the director: `ipvsadm -Ln`.' };
-  const ok = mustCarry ? service.outPkts > 0 : service.outPkts === 0;
-  const summary = `ipvsadm -Ln --stats on ${topo.director.name}: Conns ${service.conns}, InPkts ${service.inPkts}, OutPkts ${service.outPkts}.`;
-  if (ok) return { id: 'director-replies', title, status: 'pass', summary };
+  const base = {
+    id: 'director-replies',
+    title: mustCarry
+      ? 'Replies pass through the director (NAT): OutPkts > 0'
+      : `The director carries no replies (${method.toUpperCase()}): OutPkts 0`,
+  };
+  if (!service) {
+    const summary = `ipvsadm --stats has no service ${topo.vip}:${topo.port}.`;
+    const diagnosis = 'The virtual service is missing on the director: `ipvsadm -Ln`.';
+    return { ...base, status: 'fail', summary, diagnosis };
+  }
+  const summary = `ipvsadm -Ln --stats on ${topo.director.name}: ` +
+    `Conns ${service.conns}, InPkts ${service.inPkts}, OutPkts ${service.outPkts}.`;
+  if (mustCarry ? service.outPkts > 0 : service.outPkts === 0) return { ...base, status: 'pass', summary };
   return {
-    id: 'director-replies', title, status: 'fail', summary,
+    ...base, status: 'fail', summary,
     diagnosis: mustCarry
-      ? 'The replies bypass the director, so they reach the client from the real server\'s own address and are dropped: make the director the real servers\' gateway (route default via the DIP).'
-      : 'Replies go back through the director: the real servers answer from their own address instead of the VIP. Check the VIP is on lo (DR) or tunl0 (TUN) of each real server.',
+      ? 'The replies bypass the director, so they reach the client from the real server\'s own address ' +
+        'and are dropped: make the director the real servers\' gateway (route default via the DIP).'
+      : 'Replies go back through the director: the real servers answer from their own address instead of the VIP. ' +
+        'Check the VIP is on lo (DR) or tunl0 (TUN) of each real server.',
   };
 }
 
 /** NAT: the real server sees the client's own address (only the destination is rewritten), on its mapped port. */
 export function checkNatRewrite(topo: Topology, captures: Captures): CheckResult {
-  const base = { id: 'nat-rewrite', title: 'NAT: destination rewritten to the real server (and its port), source kept, reply rewritten back' };
+  const title = 'NAT: destination rewritten to the real server (and its port), source kept, reply rewritten back';
+  const base = { id: 'nat-rewrite', title };
   const problems: string[] = [];
   const seen: string[] = [];
   for (const rs of topo.realServers) {
     const syns = (captures.realServers[rs.name] ?? []).filter((p) => p.flags === 'S');
     if (syns.length === 0) continue;
-    const ok = syns.filter((p) => topo.clientIps.includes(p.srcIp) && p.dstIp === rs.ip && p.dstPort === rs.port);
-    if (ok.length !== syns.length) problems.push(`${rs.name} saw ${syns.length - ok.length} requests not addressed to ${rs.ip}:${rs.port} from a client's own address`);
+    const rewritten = (p: Packet) => topo.clientIps.includes(p.srcIp) && p.dstIp === rs.ip && p.dstPort === rs.port;
+    const wrong = syns.filter((p) => !rewritten(p)).length;
+    if (wrong > 0) {
+      problems.push(`${rs.name} saw ${wrong} requests not addressed to ${rs.ip}:${rs.port} from a client's own address`);
+    }
     else seen.push(`${rs.name} ${rs.ip}:${rs.port}`);
   }
-  const rewrittenBack = captures.director.filter((p) => p.srcIp === topo.vip && p.srcPort === topo.port && topo.clientIps.includes(p.dstIp) && p.flags === 'S.');
+  const fromVip = `${topo.vip}:${topo.port}`;
+  const isReply = (p: Packet) =>
+    p.srcIp === topo.vip && p.srcPort === topo.port && topo.clientIps.includes(p.dstIp) && p.flags === 'S.';
+  const rewrittenBack = captures.director.filter(isReply);
   if (seen.length === 0 && problems.length === 0) problems.push('no real server saw a request');
-  if (rewrittenBack.length === 0) problems.push(`the director sent no reply from ${topo.vip}:${topo.port} to the client`);
+  if (rewrittenBack.length === 0) problems.push(`the director sent no reply from ${fromVip} to the client`);
   if (problems.length === 0) {
-    return { ...base, status: 'pass', summary: `requests reached ${seen.join(', ')} from the client's own address; ${rewrittenBack.length} replies left the director as ${topo.vip}:${topo.port}.` };
+    const summary = `requests reached ${seen.join(', ')} from the client's own address; ` +
+      `${rewrittenBack.length} replies left the director as ${fromVip}.`;
+    return { ...base, status: 'pass', summary };
   }
   return {
     ...base, status: 'fail', summary: `${problems.join('; ')}.`,
-    diagnosis: 'Check the real servers are added with -m (Masq in `ipvsadm -Ln`), with the right port, and that their default route points at the director.',
+    diagnosis: 'Check the real servers are added with -m (Masq in `ipvsadm -Ln`), with the right port, ' +
+      'and that their default route points at the director.',
   };
 }
 
@@ -50,28 +72,41 @@ export function checkTunnel(topo: Topology, captures: Captures): CheckResult {
   const problems: string[] = [];
   for (const rs of topo.realServers) {
     for (const p of (captures.realServers[rs.name] ?? []).filter((x) => x.flags === 'S' && x.dstIp === topo.vip)) {
+      const how = p.outer ? `wrapped ${p.outer.srcIp} > ${p.outer.dstIp}` : 'without an IPIP header';
       if (p.outer?.srcIp === topo.director.ip && p.outer.dstIp === rs.ip) wrapped++;
-      else problems.push(`${rs.name} got a request ${p.outer ? `wrapped ${p.outer.srcIp} > ${p.outer.dstIp}` : 'without an IPIP header'}`);
+      else problems.push(`${rs.name} got a request ${how}`);
     }
   }
   if (wrapped > 0 && problems.length === 0) {
-    return { ...base, status: 'pass', summary: `${wrapped} SYNs arrived as IPIP ${topo.director.ip} (${topo.director.name}) > real server, inner destination the VIP ${topo.vip}.` };
+    const summary = `${wrapped} SYNs arrived as IPIP ${topo.director.ip} (${topo.director.name}) > real server, ` +
+      `inner destination the VIP ${topo.vip}.`;
+    return { ...base, status: 'pass', summary };
   }
   return {
-    ...base, status: 'fail', summary: problems.length ? `${[...new Set(problems)].slice(0, 3).join('; ')}.` : 'No real server saw a tunnelled request.',
-    diagnosis: 'Real servers must be added with -i (Tunnel in `ipvsadm -Ln`) and have tunl0 up with the VIP on it (ipip module loaded on the host).',
+    ...base, status: 'fail',
+    summary: problems.length
+      ? `${[...new Set(problems)].slice(0, 3).join('; ')}.`
+      : 'No real server saw a tunnelled request.',
+    diagnosis: 'Real servers must be added with -i (Tunnel in `ipvsadm -Ln`) and have tunl0 up with the VIP on it ' +
+      '(ipip module loaded on the host).',
   };
 }
 
 /** NAT: each real server's route back to the client goes via the director, or replies skip the un-NAT. */
-export function checkNatGateway(routes: Array<{ server: string; via: string; routeGet: string }>): CheckResult {
+export function checkNatGateway(routes: NatRoute[]): CheckResult {
   const base = { id: 'nat-gateway', title: 'NAT: each real server routes replies via the director' };
+  const firstLine = (r: NatRoute) => r.routeGet.split('\n')[0]!.trim();
   const wrong = routes.filter((r) => !new RegExp(`\\bvia ${r.via.replace(/\./g, '\\.')}\\b`).test(r.routeGet));
-  if (wrong.length === 0) return { ...base, status: 'pass', summary: routes.map((r) => `${r.server}: ${r.routeGet.split('\n')[0]!.trim()}`).join('; ') };
+  if (wrong.length === 0) {
+    return { ...base, status: 'pass', summary: routes.map((r) => `${r.server}: ${firstLine(r)}`).join('; ') };
+  }
+  const fixes = wrong.map((r) => `\`lab exec ${r.server} -- ip route replace default via ${r.via}\``);
   return {
     ...base, status: 'fail',
-    summary: wrong.map((r) => `${r.server}: ${r.routeGet.split('\n')[0]!.trim() || 'no route to the client'}`).join('; '),
-    diagnosis: `${wrong.map((r) => r.server).join(', ')} ${wrong.length === 1 ? 'does' : 'do'} not use the director as gateway, so replies never get their source rewritten back to the VIP (seed 001: the RS gateway must be the DIP). ` +
-      `Fix: ${wrong.map((r) => `\`lab exec ${r.server} -- ip route replace default via ${r.via}\``).join(', ')}.`,
+    summary: wrong.map((r) => `${r.server}: ${firstLine(r) || 'no route to the client'}`).join('; '),
+    diagnosis: `${wrong.map((r) => r.server).join(', ')} ${wrong.length === 1 ? 'does' : 'do'} ` +
+      'not use the director as gateway, ' +
+      'so replies never get their source rewritten back to the VIP (seed 001: the RS gateway must be the DIP). ' +
+      `Fix: ${fixes.join(', ')}.`,
   };
 }

@@ -18,3 +18,11 @@ export interface RequestResult {
   body: string;
   curlExit: number;
 }
+
+/** The requests sent to show the scheduler's property, and the checks judging them. */
+export interface Traffic {
+  command: string;
+  requests: RequestResult[];
+  /** The scheduler's (and, for keepalived, the failover's) checks; the last one names the property. */
+  checks: CheckResult[];
+}

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROBE_LABEL } from '../../src/labels.js';
 import { DockerRuntime, sleep } from '../../src/runtime/docker.js';
-import { lab, REPO_ROOT, startLab } from '../helpers/cli.js';
+import { lab, startLab } from '../helpers/cli.js';
 import { probeHostKind } from '../helpers/host-kind.js';
 import { ensureHostImage } from '../helpers/image.js';
+import { copyOfRrBasic } from '../helpers/scenario-copy.js';
 
 // `lab doctor` (the built CLI) against the Docker host it finds: each check must say what that kind of
 // host has (IPVS or not, --privileged allowed or refused), each failure with its fix, exit 3 only if one
@@ -36,21 +37,7 @@ async function probesLeft(): Promise<string[]> {
   return names;
 }
 
-/**
- * rr-basic with its own lab name, node names, network and subnet: the same checks, and no clash with the
- * rr-basic another test file brings up meanwhile.
- */
-function rrBasicCopy(): string {
-  const id = randomBytes(3).toString('hex');
-  const text = readFileSync(join(REPO_ROOT, 'scenarios/rr-basic.yaml'), 'utf8')
-    .replace('name: rr-basic', `name: doc-${id}`)
-    .replace(/name: (lvs|rs1|rs2|client)$/gm, `name: doc-${id}-$1`)
-    .replace('name: lvs_dr', `name: doc_${id}`)
-    .replaceAll('172.20.', '10.217.');
-  const file = join(mkdtempSync(join(tmpdir(), 'lab-doctor-')), `doc-${id}.yaml`);
-  writeFileSync(file, text);
-  return file;
-}
+const rrBasicCopy = () => copyOfRrBasic('doc', 217).file;
 
 afterAll(async () => {
   expect(await probesLeft()).toEqual([]);

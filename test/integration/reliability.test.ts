@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -15,9 +14,10 @@ import { buildPlan } from '../../src/plan/build.js';
 import { DockerRuntime, sleep } from '../../src/runtime/docker.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { applyOverrides } from '../../src/scenario/model.js';
-import { lab, REPO_ROOT, startLab, type CliResult } from '../helpers/cli.js';
+import { lab, startLab, type CliResult } from '../helpers/cli.js';
 import { probeHostKind } from '../helpers/host-kind.js';
 import { ensureHostImage, rootfsTar } from '../helpers/image.js';
+import { copyOfRrBasic, type LabCopy } from '../helpers/scenario-copy.js';
 
 // What `lab up` must keep true when runs race, are interrupted, or lose their engine: a run removes exactly
 // what it made and nothing of anyone else's, says what it did, and ends with exit 3 / 130 / 143, never a
@@ -42,13 +42,6 @@ afterAll(async () => {
   );
 });
 
-interface LabCopy {
-  file: string;
-  lab: string;
-  network: string;
-  subnetOctet: number;
-}
-
 /** A second octet no network of that engine uses in 10.0.0.0/8. */
 async function freeOctet(docker: Docker): Promise<number> {
   const used = new Set((await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => /^10\.(\d+)\./.exec(c.Subnet ?? '')?.[1])).map(Number));
@@ -59,19 +52,7 @@ async function freeOctet(docker: Docker): Promise<number> {
 }
 
 /** rr-basic with its own lab, node and network names and a free 10.X.0.0/16. */
-async function copyOfRrBasic(docker: Docker): Promise<LabCopy> {
-  const id = randomBytes(3).toString('hex');
-  const octet = await freeOctet(docker);
-  const name = `rel-${id}`;
-  const text = readFileSync(join(REPO_ROOT, 'scenarios/rr-basic.yaml'), 'utf8')
-    .replace('name: rr-basic', `name: ${name}`)
-    .replace(/name: (lvs|rs1|rs2|client)$/gm, `name: ${name}-$1`)
-    .replace('name: lvs_dr', `name: rel_${id}`)
-    .replaceAll('172.20.', `10.${octet}.`);
-  const file = join(mkdtempSync(join(tmpdir(), 'lab-reliability-')), `${name}.yaml`);
-  writeFileSync(file, text);
-  return { file, lab: name, network: `rel_${id}`, subnetOctet: octet };
-}
+const copyOfFreeRrBasic = async (docker: Docker) => copyOfRrBasic('rel', await freeOctet(docker));
 
 const runIdOf = (r: CliResult) => /^Run ([0-9a-f]{12}):/m.exec(r.stderr)?.[1];
 const isDecoy = (name: string) => name.replace(/^\//, '').endsWith('decoy');
@@ -119,7 +100,7 @@ function expectTidyError(r: CliResult): void {
 
 describe(`two racing \`lab up\`s of one lab on this host (${kind.label})`, () => {
   it(`exactly one wins, the other exits 3 "being brought up / already up" and touches nothing; the winner ${kind.ipvs ? 'comes up' : 'fails only at IPVS and removes only its own'}`, async () => {
-    const copy = await copyOfRrBasic(host);
+    const copy = await copyOfFreeRrBasic(host);
     const decoysSurvive = await plantDecoys(host, copy);
     const args = ['up', copy.file, '--no-doctor', ...LEAST];
     const [a, b] = await Promise.all([lab(args, { timeoutMs: 300_000 }), lab(args, { timeoutMs: 300_000 })]);
@@ -150,7 +131,7 @@ describe(`two racing \`lab up\`s of one lab on this host (${kind.label})`, () =>
   }, 320_000);
 
   it('a create the engine refuses because another run of the lab made that name (409) is exit 3 "being brought up", and that object stays', async () => {
-    const copy = await copyOfRrBasic(host);
+    const copy = await copyOfFreeRrBasic(host);
     const { scenario, source } = loadScenario(copy.file);
     const plan = buildPlan(applyOverrides(scenario, { privilege: 'minimal', init: 'none' }), source, 'this-run');
     const network = plan.steps.find((s) => s.kind === 'network')!;
@@ -187,7 +168,7 @@ const INTERRUPTS = PHASES.flatMap((p) => SIGNALS.map((s) => ({ ...p, ...s })));
 
 describe(`an interrupted \`lab up\` on this host (${kind.label})`, () => {
   it.each(INTERRUPTS)('$signal during the $phase phase: exit $exitCode, says what it removed, leaves nothing, the decoys stay', async ({ trigger, args, signal, exitCode }) => {
-    const copy = await copyOfRrBasic(host);
+    const copy = await copyOfFreeRrBasic(host);
     const decoysSurvive = await plantDecoys(host, copy);
     figures.interruptsTried++;
     const run = startLab(['up', copy.file, ...LEAST, ...args], { timeoutMs: 300_000 });
@@ -204,7 +185,7 @@ describe(`an interrupted \`lab up\` on this host (${kind.label})`, () => {
   }, 320_000);
 
   it('with --keep-on-failure: keeps what it made, names it and how to remove it; `lab teardown` then leaves nothing', async () => {
-    const copy = await copyOfRrBasic(host);
+    const copy = await copyOfFreeRrBasic(host);
     const decoysSurvive = await plantDecoys(host, copy);
     figures.interruptsTried++;
     const run = startLab(['up', copy.file, ...LEAST, '--no-doctor', '--keep-on-failure'], { timeoutMs: 300_000 });
@@ -286,7 +267,7 @@ describe('a `lab up` whose Docker engine freezes or stops mid-run (an engine of 
   afterAll(() => engine?.remove(), 120_000);
 
   it('SIGINT while a doctor probe is live on a frozen engine: exit 130 once it thaws, no lvs-lab-doctor-* container left', async () => {
-    const copy = await copyOfRrBasic(engine.docker);
+    const copy = await copyOfFreeRrBasic(engine.docker);
     figures.interruptsTried++;
     const run = startLab(['up', copy.file, ...LEAST], { env: engine.env, timeoutMs: 120_000 });
     expect(await run.until('Checking the environment'), run.output()).toBe(true);
@@ -307,7 +288,7 @@ describe('a `lab up` whose Docker engine freezes or stops mid-run (an engine of 
   }, 150_000);
 
   it('engine frozen (SIGSTOP) at "Create the network": exit 3 naming the frozen engine and the fix, no hang; its fix `lab teardown` leaves nothing once it thaws', async () => {
-    const copy = await copyOfRrBasic(engine.docker);
+    const copy = await copyOfFreeRrBasic(engine.docker);
     const run = startLab(['up', copy.file, '--no-doctor', ...LEAST], { env: engine.impatientEnv, timeoutMs: 120_000 });
     expect(await run.until('==> Create the network'), run.output()).toBe(true);
     engine.freeze();
@@ -325,7 +306,7 @@ describe('a `lab up` whose Docker engine freezes or stops mid-run (an engine of 
   }, 150_000);
 
   it('engine stopped (SIGTERM) at "Create the network": exit 3 with the fix, no stack trace; restarted, `lab teardown` leaves nothing', async () => {
-    const copy = await copyOfRrBasic(engine.docker);
+    const copy = await copyOfFreeRrBasic(engine.docker);
     const run = startLab(['up', copy.file, '--no-doctor', ...LEAST], { env: engine.env, timeoutMs: 120_000 });
     expect(await run.until('==> Create the network'), run.output()).toBe(true);
     await engine.stop();

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, formatHopTable, hopTable, type Captures, type Topology } from '../../src/verify/dr.js';
+import { checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, formatHopTable, hopTable } from '../../src/verify/dr.js';
+import type { Captures, Topology } from '../../src/verify/evidence.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { toJUnit } from '../../src/verify/junit.js';
 import { parseArpingReplies, parseTcpdump, tcpSocketsOn } from '../../src/verify/packets.js';
-import type { VerifyReport } from '../../src/verify/run.js';
 import { parseConnections } from '../../src/lvs/parse.js';
+import { reportWith, tcpdumpLine } from '../helpers/verify-fixtures.js';
 
 const MAC = { client: '02:42:ac:14:01:32', lvs: '02:42:ac:14:01:01', rs1: '02:42:ac:14:01:0a', rs2: '02:42:ac:14:01:0b' };
 const topo: Topology = {
@@ -18,13 +19,11 @@ const topo: Topology = {
     { name: 'rs2', ip: '172.20.1.11', mac: MAC.rs2, port: 80 },
   ],
 };
-const pkt = (src: string, dst: string, from: string, to: string, flags: string) =>
-  `1795426736.920128 ${src} > ${dst}, ethertype IPv4 (0x0800), length 74: ${from} > ${to}: Flags [${flags}], seq 1, win 64240, length 0`;
 
 // What tcpdump -e -n -tt prints on each node for one DR connection to rs1 (seed 004's three hops).
-const CLIENT = [pkt(MAC.client, MAC.lvs, '172.20.1.50.43242', '172.20.1.100.80', 'S'), pkt(MAC.rs1, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.')].join('\n');
-const DIRECTOR = [pkt(MAC.client, MAC.lvs, '172.20.1.50.43242', '172.20.1.100.80', 'S'), pkt(MAC.lvs, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S')].join('\n');
-const RS1 = [pkt(MAC.lvs, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S'), pkt(MAC.rs1, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.')].join('\n');
+const CLIENT = [tcpdumpLine(MAC.client, MAC.lvs, '172.20.1.50.43242', '172.20.1.100.80', 'S'), tcpdumpLine(MAC.rs1, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.')].join('\n');
+const DIRECTOR = [tcpdumpLine(MAC.client, MAC.lvs, '172.20.1.50.43242', '172.20.1.100.80', 'S'), tcpdumpLine(MAC.lvs, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S')].join('\n');
+const RS1 = [tcpdumpLine(MAC.lvs, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S'), tcpdumpLine(MAC.rs1, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.')].join('\n');
 const dr = (over: Partial<Record<'client' | 'director' | 'rs1', string>> = {}): Captures => ({
   client: parseTcpdump(over.client ?? CLIENT),
   director: parseTcpdump(over.director ?? DIRECTOR),
@@ -60,18 +59,18 @@ describe('direct-routing checks', () => {
   });
   it('request path: the real server sees the client\'s IP, the VIP, the director\'s MAC', () => {
     expect(checkRequestPath(topo, dr()).status).toBe('pass');
-    const direct = checkRequestPath(topo, dr({ rs1: pkt(MAC.client, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S') }));
+    const direct = checkRequestPath(topo, dr({ rs1: tcpdumpLine(MAC.client, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S') }));
     expect(direct.status).toBe('fail');
     expect(direct.diagnosis).toContain('answers ARP for the VIP');
-    const natted = checkRequestPath(topo, dr({ rs1: pkt(MAC.lvs, MAC.rs1, '172.20.1.1.5000', '172.20.1.100.80', 'S') }));
+    const natted = checkRequestPath(topo, dr({ rs1: tcpdumpLine(MAC.lvs, MAC.rs1, '172.20.1.1.5000', '172.20.1.100.80', 'S') }));
     expect(natted.summary).toContain('source rewritten');
     expect(checkRequestPath(topo, dr({ rs1: '' })).status).toBe('fail');
   });
   it('return path: nothing from the VIP leaves the director; replies carry a real server\'s MAC', () => {
     expect(checkReturnPath(topo, dr()).status).toBe('pass');
     const viaDirector = dr({
-      director: DIRECTOR + '\n' + pkt(MAC.lvs, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.'),
-      client: pkt(MAC.lvs, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.'),
+      director: DIRECTOR + '\n' + tcpdumpLine(MAC.lvs, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.'),
+      client: tcpdumpLine(MAC.lvs, MAC.client, '172.20.1.100.80', '172.20.1.50.43242', 'S.'),
     });
     const r = checkReturnPath(topo, viaDirector);
     expect(r.status).toBe('fail');
@@ -96,7 +95,7 @@ describe('direct-routing checks', () => {
 
 describe('JUnit reporter', () => {
   it('one testcase per check: failure with diagnosis, skipped for not-checked, well-formed escapes', () => {
-    const report = {
+    const report = reportWith({
       lab: 'arp-problem',
       checks: [
         { id: 'arp', title: 'ARP <VIP>', status: 'fail', summary: 'answered by rs1 & lvs', diagnosis: 'rs1 answers "ARP"' },
@@ -104,7 +103,7 @@ describe('JUnit reporter', () => {
         { id: 'return-path', title: 'Return path', status: 'pass', summary: 'ok' },
       ],
       seconds: 12.5,
-    } as unknown as VerifyReport;
+    });
     const xml = toJUnit(report);
     expect(xml).toContain('<testsuites name="lab verify" tests="3" failures="1" skipped="1" time="12.500">');
     expect(xml).toContain('<failure message="answered by rs1 &amp; lvs">rs1 answers &quot;ARP&quot;</failure>');
@@ -114,14 +113,14 @@ describe('JUnit reporter', () => {
   });
 
   it('is valid XML 1.0 when a message carries terminal colours and control characters, with times in seconds', () => {
-    const report = {
+    const report = reportWith({
       lab: 'rr-basic',
       checks: [
         { id: 'scheduling', title: 'Scheduling (rr)', status: 'fail', summary: 'got \x1b[31mrs1 rs1\x1b[0m', diagnosis: 'curl said \x07\x00bell\x1b]0;title\x07 & stopped\r\n' },
         { id: 'arp', title: 'ARP\x1b[1m', status: 'pass', summary: 'tab\tkept' },
       ],
       seconds: 7.25,
-    } as unknown as VerifyReport;
+    });
     const xml = toJUnit(report);
     // fast-xml-parser checks structure but not XML 1.0's Char production, so that is checked here.
     expect(xml).not.toMatch(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u);

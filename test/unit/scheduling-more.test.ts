@@ -1,47 +1,65 @@
 import { describe, expect, it } from 'vitest';
-import { shBucket, shServerFor } from '../../src/lvs/sh-hash.js';
+import { shServerFor } from '../../src/lvs/sh-hash.js';
 import { parseStats } from '../../src/lvs/parse.js';
-import type { Captures, Topology } from '../../src/verify/dr.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { addressOn, clients, realServers, vipInterface } from '../../src/scenario/model.js';
+import type { Captures, Topology } from '../../src/verify/evidence.js';
 import { checkDirectorReplies, checkNatRewrite, checkTunnel } from '../../src/verify/forwarding.js';
 import { parseTcpdump } from '../../src/verify/packets.js';
 import { checkLeastConnection, checkPersistence, checkSourceHashing } from '../../src/verify/schedule.js';
-import type { RequestResult } from '../../src/verify/types.js';
+import { requestsFrom, shKernelPicks, tcpdumpLine } from '../helpers/verify-fixtures.js';
 
-const seq = (client: string, ...servers: Array<string | null>): RequestResult[] => servers.map((server, index) => ({ index, client, server, body: '', curlExit: 0 }));
+// The kernel's own choices (scripts/sh-kernel-picks.sh asked IPVS in User-Mode Linux), not the formula again.
+describe('source hashing agrees with the picks of a real kernel\'s ip_vs_sh', () => {
+  const services = shKernelPicks();
 
-describe('source hashing, computed like ip_vs_sh.c', () => {
-  it('hash_32 with the golden ratio, 8 bits', () => {
-    // hash_32(0xAC160032, 8) = (0xAC160032 * 0x61C88647 mod 2^32) >> 24
-    expect(shBucket('172.22.0.50')).toBe(Number((0xac160032n * 0x61c88647n) % 2n ** 32n >> 24n));
+  it('the recorded picks cover equal weights, weights 1:2:3 and a weight-0 server, over many addresses', () => {
+    expect(services.map((s) => s.servers.map((r) => r.weight).join(':'))).toEqual(['1:1', '1:2:3', '0:1']);
+    for (const s of services) expect(Object.keys(s.picks).length).toBeGreaterThanOrEqual(40);
+    expect(services.map((s) => [...new Set(Object.values(s.picks))].sort())).toEqual([['rs1', 'rs2'], ['rs1', 'rs2', 'rs3'], ['none', 'rs2']]);
   });
-  it('deals buckets to servers in kernel list order (the reverse of ipvsadm -a order), weight buckets each', () => {
-    const servers = [{ name: 'rs1', weight: 1 }, { name: 'rs2', weight: 1 }];
-    const b50 = shBucket('172.22.0.50');
-    expect(shServerFor('172.22.0.50', servers)).toBe(b50 % 2 === 0 ? 'rs2' : 'rs1');
-    expect(shServerFor('172.22.0.50', [{ name: 'rs1', weight: 0 }, { name: 'rs2', weight: 1 }])).toBe('rs2');
-    // The built-in sh scenario's two clients hash to different servers.
-    expect(shServerFor('172.22.0.50', servers)).not.toBe(shServerFor('172.22.0.52', servers));
+
+  it.each(services.map((s) => [s.servers.map((r) => `${r.name}:${r.weight}`).join(' '), s] as const))(
+    'servers %s: every client on the server the kernel gave it (none: no server at all)',
+    (_, service) => {
+      const computed = Object.keys(service.picks).map((client) => [client, shServerFor(client, service.servers) ?? 'none']);
+      expect(Object.fromEntries(computed)).toEqual(service.picks);
+    },
+  );
+
+  it('the built-in sh scenario\'s two clients land on different servers, as the kernel picked them', () => {
+    const scenario = loadScenario('sh').scenario;
+    const kernel = services[0]!;
+    const servers = realServers(scenario).map((rs) => ({ name: rs.name, weight: rs.weight }));
+    expect(servers.map((s) => `${s.name}:${s.weight}`)).toEqual(kernel.servers.map((s) => `${s.name}:${s.weight}`));
+    const addresses = clients(scenario).map((c) => addressOn(scenario, c, vipInterface(scenario).network)!);
+    const picked = addresses.map((a) => kernel.picks[a]);
+    expect(addresses.map((a) => shServerFor(a, servers))).toEqual(picked);
+    expect(new Set(picked)).toEqual(new Set(['rs1', 'rs2']));
   });
 });
 
 describe('scheduler properties beyond rr/wrr', () => {
   it('persistence: all on one server passes, a spread fails', () => {
-    expect(checkPersistence(300, seq('client', 'rs1', 'rs1', 'rs1')).status).toBe('pass');
-    expect(checkPersistence(300, seq('client', 'rs1', 'rs2', 'rs1')).diagnosis).toContain('persistent');
+    expect(checkPersistence(300, requestsFrom('client', 'rs1', 'rs1', 'rs1')).status).toBe('pass');
+    expect(checkPersistence(300, requestsFrom('client', 'rs1', 'rs2', 'rs1')).diagnosis).toContain('persistent');
   });
   it('sh: each client sticks, on the hashed server', () => {
     expect(checkSourceHashing([
-      { client: 'client1', expected: 'rs1', requests: seq('client1', 'rs1', 'rs1') },
-      { client: 'client2', expected: 'rs2', requests: seq('client2', 'rs2', 'rs2') },
+      { client: 'client1', expected: 'rs1', requests: requestsFrom('client1', 'rs1', 'rs1') },
+      { client: 'client2', expected: 'rs2', requests: requestsFrom('client2', 'rs2', 'rs2') },
     ]).status).toBe('pass');
-    const wrong = checkSourceHashing([{ client: 'client1', expected: 'rs1', requests: seq('client1', 'rs2', 'rs2') }]);
+    const wrong = checkSourceHashing([{ client: 'client1', expected: 'rs1', requests: requestsFrom('client1', 'rs2', 'rs2') }]);
     expect(wrong.summary).toContain('client1 landed on rs2, the hash says rs1');
-    expect(checkSourceHashing([{ client: 'c', expected: 'rs1', requests: seq('c', 'rs1', 'rs2') }]).summary).toContain('spread over');
+    expect(checkSourceHashing([{ client: 'c', expected: 'rs1', requests: requestsFrom('c', 'rs1', 'rs2') }]).summary).toContain('spread over');
+    const unserved = checkSourceHashing([{ client: 'client1', expected: undefined, requests: requestsFrom('client1', null, null) }]);
+    expect(unserved.status).toBe('fail');
+    expect(unserved.summary).toContain('client1 got no page, the hash gives it no server');
   });
   it('lc: new connections avoid the busy server', () => {
-    expect(checkLeastConnection('rs1', seq('client', 'rs2', 'rs2', 'rs2')).status).toBe('pass');
-    expect(checkLeastConnection('rs1', seq('client', 'rs2', 'rs1', 'rs2')).status).toBe('fail');
-    expect(checkLeastConnection(undefined, seq('client', 'rs2')).status).toBe('fail');
+    expect(checkLeastConnection('rs1', requestsFrom('client', 'rs2', 'rs2', 'rs2')).status).toBe('pass');
+    expect(checkLeastConnection('rs1', requestsFrom('client', 'rs2', 'rs1', 'rs2')).status).toBe('fail');
+    expect(checkLeastConnection(undefined, requestsFrom('client', 'rs2')).status).toBe('fail');
   });
 });
 
@@ -56,7 +74,7 @@ const topo: Topology = {
     { name: 'rs2', ip: '172.16.100.12', mac: 'aa:00:00:00:00:12', port: 80 },
   ],
 };
-const line = (from: string, to: string, flags: string, outer = '') => `1.0 aa:00:00:00:00:01 > aa:00:00:00:00:11, ethertype IPv4 (0x0800), length 74: ${outer}${from} > ${to}: Flags [${flags}], length 0`;
+const line = (from: string, to: string, flags: string, outer = '') => tcpdumpLine('aa:00:00:00:00:01', 'aa:00:00:00:00:11', from, to, flags, outer);
 
 describe('forwarding-method checks', () => {
   const stats = (outPkts: number) => parseStats(`TCP  192.168.100.150:80                     4       26       ${outPkts}     1680     2048\n`);
@@ -102,12 +120,12 @@ describe('NAT gateway check', () => {
 describe('failover check', () => {
   it('passes when the server leaves the table, traffic avoids it, and it comes back; says the times', async () => {
     const { checkFailover } = await import('../../src/verify/failover.js');
-    const base = { server: 'rs1', checkInterval: 2, removedAfter: 3.2, during: seq('client', 'rs2', 'rs2'), restoredAfter: 2.5, after: seq('client', 'rs1', 'rs2') };
+    const base = { server: 'rs1', checkInterval: 2, removedAfter: 3.2, during: requestsFrom('client', 'rs2', 'rs2'), restoredAfter: 2.5, after: requestsFrom('client', 'rs1', 'rs2') };
     const ok = checkFailover(base);
     expect(ok.status).toBe('pass');
     expect(ok.summary).toContain('removed 3.2 s after the stop, back 2.5 s after the start');
     expect(checkFailover({ ...base, removedAfter: undefined }).diagnosis).toContain('keepalived is not checking it');
-    expect(checkFailover({ ...base, during: seq('client', 'rs1', null) }).status).toBe('fail');
+    expect(checkFailover({ ...base, during: requestsFrom('client', 'rs1', null) }).status).toBe('fail');
     expect(checkFailover({ ...base, restoredAfter: undefined }).status).toBe('fail');
   });
 });

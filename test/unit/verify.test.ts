@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
 import { parseRequestOutput, requestScript } from '../../src/verify/requests.js';
 import { checkScheduling } from '../../src/verify/schedule.js';
-import type { RequestResult } from '../../src/verify/types.js';
+import { requestsFrom } from '../helpers/verify-fixtures.js';
 
-const seq = (...servers: Array<string | null>): RequestResult[] => servers.map((server, index) => ({ index, client: 'client', server, body: server ?? '', curlExit: server ? 0 : 7 }));
 const two = [{ name: 'rs1', weight: 1 }, { name: 'rs2', weight: 1 }];
 
 describe('request script and its output', () => {
@@ -20,32 +19,32 @@ describe('request script and its output', () => {
 
 describe('scheduling checks', () => {
   it('rr passes on strict alternation, whichever server starts', () => {
-    expect(checkScheduling('rr', two, seq('rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1')).status).toBe('pass');
-    expect(checkScheduling('rr', two, seq('rs1', 'rs2', 'rs1', 'rs2')).status).toBe('pass');
+    expect(checkScheduling('rr', two, requestsFrom('client', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1')).status).toBe('pass');
+    expect(checkScheduling('rr', two, requestsFrom('client', 'rs1', 'rs2', 'rs1', 'rs2')).status).toBe('pass');
   });
   it('rr fails on a repeat, on a missing server, and on failed requests, with a diagnosis', () => {
-    const repeat = checkScheduling('rr', two, seq('rs1', 'rs2', 'rs2', 'rs1', 'rs2', 'rs1'));
+    const repeat = checkScheduling('rr', two, requestsFrom('client', 'rs1', 'rs2', 'rs2', 'rs1', 'rs2', 'rs1'));
     expect(repeat.status).toBe('fail');
     expect(repeat.summary).toContain('breaks at request 3');
-    const one = checkScheduling('rr', two, seq('rs1', 'rs1', 'rs1', 'rs1'));
+    const one = checkScheduling('rr', two, requestsFrom('client', 'rs1', 'rs1', 'rs1', 'rs1'));
     expect(one.status).toBe('fail');
     expect(one.diagnosis).toMatch(/^rs2 never answered/);
-    const failed = checkScheduling('rr', two, seq('rs1', null, 'rs1', 'rs2'));
+    const failed = checkScheduling('rr', two, requestsFrom('client', 'rs1', null, 'rs1', 'rs2'));
     expect(failed.status).toBe('fail');
     expect(failed.summary).toContain('curl exit 7');
   });
   it('rr ignores weight-0 (quiesced) servers', () => {
-    expect(checkScheduling('rr', [...two, { name: 'rs3', weight: 0 }], seq('rs1', 'rs2', 'rs1', 'rs2')).status).toBe('pass');
+    expect(checkScheduling('rr', [...two, { name: 'rs3', weight: 0 }], requestsFrom('client', 'rs1', 'rs2', 'rs1', 'rs2')).status).toBe('pass');
   });
   it('wrr counts per whole cycle, wherever the cycle starts', () => {
     const weights = [{ name: 'rs1', weight: 1 }, { name: 'rs2', weight: 2 }];
-    expect(checkScheduling('wrr', weights, seq('rs2', 'rs1', 'rs2', 'rs2', 'rs1', 'rs2')).status).toBe('pass');
-    expect(checkScheduling('wrr', weights, seq('rs1', 'rs2', 'rs2', 'rs1', 'rs2', 'rs2')).status).toBe('pass');
-    const swapped = checkScheduling('wrr', weights, seq('rs1', 'rs1', 'rs2', 'rs1', 'rs1', 'rs2'));
+    expect(checkScheduling('wrr', weights, requestsFrom('client', 'rs2', 'rs1', 'rs2', 'rs2', 'rs1', 'rs2')).status).toBe('pass');
+    expect(checkScheduling('wrr', weights, requestsFrom('client', 'rs1', 'rs2', 'rs2', 'rs1', 'rs2', 'rs2')).status).toBe('pass');
+    const swapped = checkScheduling('wrr', weights, requestsFrom('client', 'rs1', 'rs1', 'rs2', 'rs1', 'rs1', 'rs2'));
     expect(swapped.status).toBe('fail');
     expect(swapped.summary).toContain('expected rs1=2 rs2=4');
   });
   it('does not claim a pass for a scheduler it has no check for', () => {
-    expect(checkScheduling('lc', two, seq('rs1', 'rs2')).status).toBe('not-checked');
+    expect(checkScheduling('lc', two, requestsFrom('client', 'rs1', 'rs2')).status).toBe('not-checked');
   });
 });

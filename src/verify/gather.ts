@@ -1,0 +1,144 @@
+import type { RunningLab } from '../lab/find.js';
+import { LABEL } from '../labels.js';
+import { LIST_CONNECTIONS, LIST_STATS } from '../lvs/ipvsadm.js';
+import { parseConnections, parseStats } from '../lvs/parse.js';
+import { sleep, type DockerRuntime } from '../runtime/docker.js';
+import {
+  addressOn, clients, director, nodeInterfaces, realServerInterface, realServers, serverPort, vipInterface,
+} from '../scenario/model.js';
+import type { Forwarding, RealServerNode, Scenario, ScenarioNode } from '../scenario/schema.js';
+import { copyCapture, startCapture, stopCapture, type Capture } from './capture.js';
+import type { Captures, DirectorTables, MethodFacts, NatRoute, PacketEvidence, Topology } from './evidence.js';
+import { parseArpingReplies, parseTcpdump, tcpSocketsOn } from './packets.js';
+
+/**
+ * Evidence gathering around the requests: what has to be watched from before the first one (ARP, the
+ * captures), and what is read after the last (the director's tables, the packets, each method's facts).
+ * Requests themselves: requests.ts, sent per scheduler by traffic.ts.
+ */
+
+// IPVS folds its per-CPU counters into `--stats` every 2 s (the rate estimator); read after that.
+const STATS_SETTLE_MS = 2200;
+
+/** Started before the requests, finished after them. */
+export interface Watch {
+  method: Forwarding;
+  topo: Topology;
+  captures: Capture[];
+  /** DR: the MACs that answered ARP for the VIP. */
+  arpReplies: string[];
+}
+
+/** The lab's addresses and MACs on the networks its traffic crosses, with node names. */
+export function topology(scenario: Scenario, lab: RunningLab): Topology {
+  const vipNet = vipInterface(scenario).network;
+  const endpoint = (node: ScenarioNode, network: string) => {
+    const container = lab.containers.find((c) => c.labels[LABEL.node] === node.name);
+    return { name: node.name, ip: addressOn(scenario, node, network) ?? '', mac: container?.macs[network] ?? '' };
+  };
+  const realServer = (rs: RealServerNode) =>
+    ({ ...endpoint(rs, realServerInterface(scenario, rs).network), port: serverPort(scenario, rs) });
+  return {
+    vip: scenario.service.vip,
+    port: scenario.service.port,
+    client: endpoint(clients(scenario)[0]!, vipNet),
+    clientIps: clients(scenario).map((c) => addressOn(scenario, c, vipNet) ?? ''),
+    director: endpoint(director(scenario), vipNet),
+    realServers: realServers(scenario).map(realServer),
+  };
+}
+
+/** Before the requests: who answers ARP for the VIP (DR), and tcpdump on every node. */
+export async function startWatch(runtime: DockerRuntime, lab: RunningLab, method: Forwarding): Promise<Watch> {
+  const topo = topology(lab.scenario, lab);
+  const arpReplies = method === 'dr' ? await arpingVip(runtime, lab.scenario) : [];
+  return { method, topo, arpReplies, captures: await startCaptures(runtime, lab.scenario, method) };
+}
+
+/** After the requests: the packets each node saw, and what the method's checks need besides. */
+export async function finishWatch(runtime: DockerRuntime, scenario: Scenario, watch: Watch): Promise<PacketEvidence> {
+  const captures = await stopCaptures(runtime, scenario, watch.captures);
+  return { topo: watch.topo, captures, facts: await methodFacts(runtime, scenario, watch) };
+}
+
+/** The director's `ipvsadm -Ln --stats` and `-Lnc`, once IPVS has folded its counters. */
+export async function readDirectorTables(runtime: DockerRuntime, scenario: Scenario): Promise<DirectorTables> {
+  await sleep(STATS_SETTLE_MS);
+  const dir = director(scenario).name;
+  const stats = await runtime.exec(dir, LIST_STATS);
+  const conns = await runtime.exec(dir, LIST_CONNECTIONS);
+  const output = (r: typeof stats) => r.stdout + r.stderr;
+  return {
+    stats: { command: LIST_STATS.join(' '), output: output(stats), services: parseStats(stats.stdout) },
+    connections: { command: LIST_CONNECTIONS.join(' '), output: output(conns), entries: parseConnections(conns.stdout) },
+  };
+}
+
+/** Copies the watch's .pcap files to DIR on this host. */
+export async function keepCaptures(runtime: DockerRuntime, watch: Watch, dir: string): Promise<string[]> {
+  const kept: string[] = [];
+  for (const c of watch.captures) kept.push(await copyCapture(runtime, c, dir));
+  return kept;
+}
+
+async function arpingVip(runtime: DockerRuntime, scenario: Scenario): Promise<string[]> {
+  const client = clients(scenario)[0]!;
+  const device = deviceOn(scenario, client, vipInterface(scenario).network);
+  const argv = ['arping', '-c', '3', '-w', '4', '-I', device, scenario.service.vip];
+  const arp = await runtime.exec(client.name, argv, { timeoutMs: 20_000 });
+  return parseArpingReplies(arp.stdout);
+}
+
+async function methodFacts(runtime: DockerRuntime, scenario: Scenario, watch: Watch): Promise<MethodFacts> {
+  const { vip, port } = scenario.service;
+  if (watch.method === 'dr') {
+    const netstat = await runtime.exec(director(scenario).name, ['netstat', '-nat']);
+    return { method: 'dr', arpReplies: watch.arpReplies, directorSockets: tcpSocketsOn(netstat.stdout, vip, port) };
+  }
+  if (watch.method === 'nat') {
+    return { method: 'nat', routes: await natRoutes(runtime, scenario, watch.topo.client.ip) };
+  }
+  return { method: 'tun' };
+}
+
+/** NAT: each real server's route back to the client, beside the director's address on its network. */
+function natRoutes(runtime: DockerRuntime, scenario: Scenario, clientIp: string): Promise<NatRoute[]> {
+  const dir = director(scenario);
+  return Promise.all(realServers(scenario).map(async (rs) => {
+    const via = addressOn(scenario, dir, realServerInterface(scenario, rs).network) ?? '?';
+    const r = await runtime.exec(rs.name, ['ip', 'route', 'get', clientIp]);
+    return { server: rs.name, via, routeGet: r.stdout + r.stderr };
+  }));
+}
+
+/** tcpdump on the sampled client, the director and every real server, each filtered to the lab's traffic. */
+function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwarding): Promise<Capture[]> {
+  const { vip, port } = scenario.service;
+  const vipNet = vipInterface(scenario).network;
+  const onVip = `tcp port ${port} and host ${vip}`;
+  const jobs: Array<[ScenarioNode, string, string]> = [clients(scenario)[0]!, director(scenario)]
+    .map((node): [ScenarioNode, string, string] => [node, deviceOn(scenario, node, vipNet), onVip]);
+  // NAT: the real server sees its own address and port; TUN: the IPIP packets around the requests.
+  const onRealServer = (rs: RealServerNode) =>
+    method === 'nat' ? `tcp port ${serverPort(scenario, rs)}` : method === 'tun' ? `ip proto 4 or (${onVip})` : onVip;
+  for (const rs of realServers(scenario)) {
+    const filter = onRealServer(rs);
+    jobs.push([rs, deviceOn(scenario, rs, realServerInterface(scenario, rs).network), filter]);
+  }
+  return Promise.all(jobs.map(([node, device, filter]) => startCapture(runtime, node.name, device, filter)));
+}
+
+async function stopCaptures(runtime: DockerRuntime, scenario: Scenario, captures: Capture[]): Promise<Captures> {
+  const texts = await Promise.all(captures.map((c) => stopCapture(runtime, c)));
+  const byNode = Object.fromEntries(captures.map((c, i) => [c.node, parseTcpdump(texts[i]!)]));
+  return {
+    client: byNode[clients(scenario)[0]!.name] ?? [],
+    director: byNode[director(scenario).name] ?? [],
+    realServers: Object.fromEntries(realServers(scenario).map((rs) => [rs.name, byNode[rs.name] ?? []])),
+  };
+}
+
+/** The node's interface on a network: where the lab's traffic passes. */
+function deviceOn(scenario: Scenario, node: ScenarioNode, network: string): string {
+  return nodeInterfaces(scenario, node).find((i) => i.network === network)?.device ?? 'eth0';
+}
