@@ -14,12 +14,11 @@ import {
   checkNoDirectorEndpoint,
   checkRequestPath,
   checkReturnPath,
-  hopTable,
   type Captures,
   type Hop,
   type Topology,
 } from './dr.js';
-import { checkDirectorReplies, checkNatGateway, checkNatRewrite, checkTunnel } from './forwarding.js';
+import { checkDirectorReplies, checkNatGateway, checkNatRewrite, checkTunnel, connectionHops } from './forwarding.js';
 import { parseArpingReplies, parseTcpdump, tcpSocketsOn } from './packets.js';
 import { sendRequests } from './requests.js';
 import { checkLeastConnection, checkPersistence, checkScheduling, checkSourceHashing } from './schedule.js';
@@ -111,7 +110,6 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
     if (method === 'dr') {
       const netstat = await runtime.exec(dir.name, ['netstat', '-nat']);
       checks.push(checkRequestPath(topo, evidence), checkReturnPath(topo, evidence), checkNoDirectorEndpoint(topo, tcpSocketsOn(netstat.stdout, vip, port), entries));
-      hops = hopTable(topo, evidence);
     } else if (method === 'nat') {
       const routes = await Promise.all(realServers(scenario).map(async (rs) => {
         const net = realServerInterface(scenario, rs).network;
@@ -124,6 +122,7 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
       checks.push(checkTunnel(topo, evidence));
     }
     checks.push(checkDirectorReplies(method, topo, services));
+    hops = connectionHops(method, topo, evidence);
     if (opts.keepCaptures) for (const c of captures) kept.push(await copyCapture(runtime, c, opts.keepCaptures));
   } else {
     checks.push({ id: 'packet-path', title: 'Packet path', status: 'not-checked', summary: `real servers use different methods (${methods.join(', ')}); lab checks one method at a time.` });
@@ -254,7 +253,7 @@ async function holdConnection(runtime: DockerRuntime, scenario: Scenario, client
   return { command, pid, server };
 }
 
-async function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwarding): Promise<Capture[]> {
+export async function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwarding): Promise<Capture[]> {
   const { vip, port } = scenario.service;
   const vipNet = vipInterface(scenario).network;
   const client = clients(scenario)[0]!;
@@ -277,11 +276,11 @@ function deviceOn(scenario: Scenario, node: ScenarioNode, network: string): stri
   return nodeInterfaces(scenario, node).find((i) => i.network === network)?.device ?? 'eth0';
 }
 
-function topology(scenario: Scenario, lab: RunningLab): Topology {
+export function topology(scenario: Scenario, lab: RunningLab): Topology {
   const vipNet = vipInterface(scenario).network;
   const endpoint = (node: ScenarioNode, network: string) => {
     const container = lab.containers.find((c) => c.labels[LABEL.node] === node.name);
-    return { name: node.name, ip: addressOn(scenario, node, network) ?? '', mac: container?.macs[network] ?? '' };
+    return { name: node.name, ip: addressOn(scenario, node, network) ?? '', mac: container?.macs[network] ?? '', macs: Object.values(container?.macs ?? {}) };
   };
   return {
     vip: scenario.service.vip,
