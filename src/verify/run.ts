@@ -8,18 +8,17 @@ import { shServerFor } from '../lvs/sh-hash.js';
 import { sleep, type DockerRuntime } from '../runtime/docker.js';
 import { addressOn, clients, director, forwardingOf, nodeInterfaces, realServerInterface, realServers, serverPort, vipInterface } from '../scenario/model.js';
 import type { Forwarding, Scenario, ScenarioNode } from '../scenario/schema.js';
-import { copyCapture, startCapture, stopCapture, type Capture } from './capture.js';
+import { copyCapture, gatherEvidence, startCapture, type Capture } from './capture.js';
 import {
   checkArpOwnership,
   checkNoDirectorEndpoint,
   checkRequestPath,
   checkReturnPath,
-  type Captures,
   type Hop,
   type Topology,
 } from './dr.js';
 import { checkDirectorReplies, checkNatGateway, checkNatRewrite, checkTunnel, connectionHops } from './forwarding.js';
-import { parseArpingReplies, parseTcpdump, tcpSocketsOn } from './packets.js';
+import { parseArpingReplies, tcpSocketsOn } from './packets.js';
 import { sendRequests } from './requests.js';
 import { checkLeastConnection, checkPersistence, checkScheduling, checkSourceHashing } from './schedule.js';
 import type { CheckResult, RequestResult } from './types.js';
@@ -100,13 +99,7 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
   let hops: Hop[] | undefined;
   const kept: string[] = [];
   if (method) {
-    const texts = await Promise.all(captures.map((c) => stopCapture(runtime, c)));
-    const byNode = Object.fromEntries(captures.map((c, i) => [c.node, parseTcpdump(texts[i]!)]));
-    const evidence: Captures = {
-      client: byNode[client.name] ?? [],
-      director: byNode[dir.name] ?? [],
-      realServers: Object.fromEntries(realServers(scenario).map((rs) => [rs.name, byNode[rs.name] ?? []])),
-    };
+    const evidence = await gatherEvidence(runtime, scenario, captures);
     if (method === 'dr') {
       const netstat = await runtime.exec(dir.name, ['netstat', '-nat']);
       checks.push(checkRequestPath(topo, evidence), checkReturnPath(topo, evidence), checkNoDirectorEndpoint(topo, tcpSocketsOn(netstat.stdout, vip, port), entries));
