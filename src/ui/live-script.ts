@@ -156,6 +156,11 @@ export function liveScript(config: LiveConfig): void {
 
   $('#send').addEventListener('click', () => void sendRequests());
   document.querySelectorAll('button.node-action').forEach((b) => b.addEventListener('click', () => void runAction(b as HTMLButtonElement)));
-  void refresh();
-  setInterval(() => void refresh(), config.refreshMs);
+  // The next refresh starts once the last has come back: on a slow lab (one CPU, UML) one can take longer
+  // than the interval, and overlapping ones would pile up on the director.
+  const loop = async () => {
+    await refresh();
+    setTimeout(() => void loop(), config.refreshMs);
+  };
+  void loop();
 }
