@@ -55,8 +55,9 @@ beforeAll(async () => {
   const uiDriver = compileForGuest(join(REPO_ROOT, 'test/e2e/ui-live.driver.ts'));
   run = await runInUml({
     memory: '3G',
-    // One CPU for every scenario in turn: about 18 minutes here, more when the machine is busy.
-    timeoutSeconds: 2400,
+    // One CPU for every scenario in turn: about 18 minutes here, more when the machine is busy; `lab ui` in
+    // Chromium adds a few minutes more.
+    timeoutSeconds: 3000,
     hostMounts: [{ path: dirname(tar) }, { path: out, writable: true }],
     commands: [
       // No image in the guest's fresh dockerd: `up` builds it (here: finds the cached tarball) and imports it.
@@ -93,7 +94,7 @@ beforeAll(async () => {
   });
   process.stdout.write(`[uml] dockerd ready at ${run.dockerReadySeconds.toFixed(1)} s; whole run ${run.totalSeconds.toFixed(1)} s\n`);
   for (const r of run.results) process.stdout.write(`[uml] ${r.name}: exit ${r.exitCode} in ${r.seconds.toFixed(1)} s\n`);
-}, 2_500_000);
+}, 3_100_000);
 
 describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
   it('`lab doctor` on the IPVS kernel: every check passes', () => {
