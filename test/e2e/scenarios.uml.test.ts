@@ -248,7 +248,7 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
     type Observed = {
       failure?: string; timing: string; uiExitCode: unknown; uiStdout: string; portOpenAfter: boolean; uiAlive: boolean; chromiumLeft: string[];
       errors: string[]; nonLocalRequests: string[]; before: Counters; after: Counters;
-      requests: Array<{ server: string; path: string; measured: string; hops: string; text: string }>;
+      requests: Array<{ server: string; path: string; measured: string; hops: string; text: string }>; dots: string[];
       stopped: { ipvsadm: string; log: string; opacity: string }; restarted: { ipvsadm: string; log: string };
     };
     const observed = (): Observed => {
@@ -281,7 +281,7 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
       // Kept with the other screenshots: the guest wrote them to the run's own directory, removed after the run.
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
       const shots = readdirSync(join(out, 'screenshots')).sort();
-      expect(shots).toEqual(['1-live', '2-packet', '3-requests', '4-rs1-stopped'].map((s) => `ui-uml-rr-basic-${s}.png`));
+      expect(shots).toEqual(['1-live', '2-requests', '3-rs1-stopped'].map((s) => `ui-uml-rr-basic-${s}.png`));
       for (const f of shots) {
         copyFileSync(join(out, 'screenshots', f), join(SCREENSHOT_DIR, f));
         process.stdout.write(`screenshot: ${join(SCREENSHOT_DIR, f)}\n`);
@@ -299,8 +299,10 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
     });
 
     it('each of the 4 requests is drawn on the path tcpdump captured: client -> lvs -> the server that answered -> client', () => {
-      const { requests } = observed();
+      const { requests, dots } = observed();
       expect(requests.map((r) => r.measured)).toEqual(Array(4).fill('captured'));
+      // Each path animated leg by leg: two request legs (client -> lvs -> rsN), one reply leg (rsN -> client).
+      expect(dots).toEqual(Array(4).fill(['packet request', 'packet request', 'packet reply']).flat());
       for (const r of requests) {
         expect(r.path).toBe(`client>lvs>${r.server}>client`);
         expect(r.hops).toMatch(new RegExp(`^1\\. client -> lvs: MAC \\S+ \\(client\\) -> \\S+ \\(lvs\\), IP 172\\.20\\.1\\.50 \\(client\\) -> 172\\.20\\.1\\.100 \\(VIP\\)$`, 'm'));

@@ -94,19 +94,24 @@ try {
   await screenshot(page, `ui-uml-${labName}-1-live`);
 
   await page.fill('#count', '4');
+  // Every dot the page animates, by its class (request or reply), as it is added to the picture.
+  const dots: string[] = [];
+  await page.exposeFunction('seenDot', (kind: string) => dots.push(kind));
+  await page.evaluate(() => new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) =>
+    (window as unknown as { seenDot(k: string): void }).seenDot((n as Element).getAttribute('class') ?? ''))))
+    .observe(document.querySelector('#picture svg')!, { childList: true }));
   t0 = performance.now();
   await page.click('#send');
-  // A dot in flight, the picture a reader wants to see; or the error the page logged instead.
-  await page.locator('circle.packet, #log li.error').first().waitFor();
-  observed.firstDotSeconds = seconds(t0);
-  await screenshot(page, `ui-uml-${labName}-2-packet`);
+  await page.locator('#log li.request, #log li.error').first().waitFor();
+  observed.firstPathSeconds = seconds(t0);
   await page.locator('#log li.request').nth(3).waitFor();
+  observed.dots = dots;
   observed.sendSeconds = seconds(t0);
   observed.timing = await page.locator('#timing').textContent();
   observed.requests = await page.locator('#log li.request').evaluateAll((lis) => lis.reverse().map((li) => ({
     server: li.getAttribute('data-server'), path: li.getAttribute('data-path'), measured: li.getAttribute('data-measured'), hops: li.getAttribute('title'), text: li.textContent,
   })));
-  await screenshot(page, `ui-uml-${labName}-3-requests`);
+  await screenshot(page, `ui-uml-${labName}-2-requests`);
   // IPVS folds its per-CPU counters into --stats every 2 s: read both once that has happened.
   await page.waitForTimeout(2500);
   observed.after = await countersNow(page);
@@ -118,7 +123,7 @@ try {
     log: await page.locator('#log li.action').first().textContent(),
     opacity: await page.locator('g.node[data-node="rs1"]').getAttribute('opacity'),
   };
-  await screenshot(page, `ui-uml-${labName}-4-rs1-stopped`);
+  await screenshot(page, `ui-uml-${labName}-3-rs1-stopped`);
   // Put the lab back as it was: later commands of the boot use it.
   await page.click('button[data-group="rs"][data-action="start"][data-node="rs1"]');
   await page.locator('#servers tr[data-server="rs1"][data-in-table="true"]').waitFor();
