@@ -1,6 +1,8 @@
 /** What the live page's script knows of the lab, embedded in the page as JSON. */
 export interface LiveConfig {
   client: string;
+  /** The client's address: a hop addressed to it is a reply. */
+  clientIp: string;
   director: string;
   /** Real servers by name: the address and port the director's table lists them by, and how they forward. */
   servers: Record<string, { address: string; port: number; forwarding: 'dr' | 'nat' | 'tun' }>;
@@ -14,8 +16,9 @@ export interface LiveConfig {
 /**
  * The live page's script, type-checked here and sent as its source text (`liveScript.toString()`), so it must
  * use nothing from outside its own body. It refreshes the director's counters, sends requests and animates
- * each one's path (request blue, reply red, drawn from the server that answered and its forwarding method),
- * and runs the rs/web actions, logging each.
+ * each one's path (request blue, reply red) as tcpdump captured it on the nodes, or, for a connection not
+ * captured, as the answering server's forwarding method gives it, marked inferred; and runs the rs/web
+ * actions, logging each.
  */
 export function liveScript(config: LiveConfig): void {
   const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -56,8 +59,18 @@ export function liveScript(config: LiveConfig): void {
     }
   }
 
-  /** The nodes a request and its reply pass: DR and TUN reply straight to the client, NAT back through the director. */
-  function pathOf(server: string): Array<[string, string, 'request' | 'reply']> {
+  type Leg = [string, string, 'request' | 'reply'];
+  interface CapturedHop { hop: number; path: string; srcMac: string; dstMac: string; srcIp: string; dstIp: string; outerSrcIp?: string; outerDstIp?: string }
+  /** The captured hops as legs: a hop addressed to the client is the reply. */
+  const legsOf = (hops: CapturedHop[]): Leg[] =>
+    hops.map((h) => {
+      const [from = '?', to = '?'] = h.path.split(' -> ');
+      return [from, to, h.dstIp.split(' ')[0] === config.clientIp ? 'reply' : 'request'];
+    });
+  const hopText = (h: CapturedHop) => `${h.hop}. ${h.path}: MAC ${h.srcMac} -> ${h.dstMac}${h.outerSrcIp ? `, IPIP ${h.outerSrcIp} -> ${h.outerDstIp}` : ''}, IP ${h.srcIp} -> ${h.dstIp}`;
+
+  /** Inferred, not measured: DR and TUN reply straight to the client, NAT back through the director. */
+  function pathOf(server: string): Leg[] {
     const viaDirector = config.servers[server]?.forwarding === 'nat';
     return [
       [config.client, config.director, 'request'],
@@ -111,14 +124,20 @@ export function liveScript(config: LiveConfig): void {
     try {
       const { ok, body } = await post('/api/requests', { count });
       if (!ok) return log('error', body.error);
-      for (const r of body.results as Array<{ index: number; server: string | null; curlExit: number }>) {
-        if (!r.server) {
+      $('#timing').textContent = `${body.results.length} requests in ${body.seconds.toFixed(1)} s, of which ${body.captureSeconds.toFixed(1)} s starting and stopping tcpdump on the nodes.`;
+      for (const r of body.results as Array<{ index: number; server: string | null; curlExit: number; hops: CapturedHop[] | null }>) {
+        const captured = Boolean(r.hops?.length);
+        if (!r.server && !captured) {
           log('request failed', `request ${r.index + 1}: no page (curl exit ${r.curlExit})`, { 'data-server': '' });
           continue;
         }
-        const hops = pathOf(r.server);
-        for (const [from, to, kind] of hops) await travel(from, to, kind);
-        log('request', `request ${r.index + 1}: ${r.server} answered`, { 'data-server': r.server, 'data-path': [hops[0]![0], ...hops.map((h) => h[1])].join('>') });
+        const legs = captured ? legsOf(r.hops!) : pathOf(r.server!);
+        for (const [from, to, kind] of legs) await travel(from, to, kind);
+        const path = [legs[0]![0], ...legs.map((l) => l[1])].join('>');
+        const answered = r.server ? `${r.server} answered` : `no page (curl exit ${r.curlExit})`;
+        log(r.server ? 'request' : 'request failed', `request ${r.index + 1}: ${answered}; path ${captured ? 'captured' : 'inferred from the method, not captured'}: ${path.split('>').join(' > ')}`, {
+          'data-server': r.server ?? '', 'data-path': path, 'data-measured': captured ? 'captured' : 'inferred', title: captured ? r.hops!.map(hopText).join('\n') : '',
+        });
       }
     } finally {
       button.disabled = false;
@@ -137,6 +156,11 @@ export function liveScript(config: LiveConfig): void {
 
   $('#send').addEventListener('click', () => void sendRequests());
   document.querySelectorAll('button.node-action').forEach((b) => b.addEventListener('click', () => void runAction(b as HTMLButtonElement)));
-  void refresh();
-  setInterval(() => void refresh(), config.refreshMs);
+  // The next refresh starts once the last has come back: on a slow lab (one CPU, UML) one can take longer
+  // than the interval, and overlapping ones would pile up on the director.
+  const loop = async () => {
+    await refresh();
+    setTimeout(() => void loop(), config.refreshMs);
+  };
+  void loop();
 }

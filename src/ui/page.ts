@@ -1,7 +1,7 @@
 import { topologyGraph } from '../graph/model.js';
 import { htmlPage } from '../graph/page.js';
 import { escapeXml as esc, renderSvg } from '../graph/svg.js';
-import { clients, director, forwardingOf, realServerInterface, realServers, serverPort } from '../scenario/model.js';
+import { addressOn, clients, director, forwardingOf, realServerInterface, realServers, serverPort, vipInterface } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
 import { liveScript, type LiveConfig } from './live-script.js';
 import { UI_HEADER } from './server.js';
@@ -13,6 +13,7 @@ const LIVE_COLUMNS = ['in table', 'weight', 'ActiveConn', 'InActConn', 'Conns', 
 export function livePage(scenario: Scenario): string {
   const config: LiveConfig = {
     client: clients(scenario)[0]!.name,
+    clientIp: addressOn(scenario, clients(scenario)[0]!, vipInterface(scenario).network) ?? '',
     director: director(scenario).name,
     servers: Object.fromEntries(realServers(scenario).map((rs) => [rs.name, { address: realServerInterface(scenario, rs).address, port: serverPort(scenario, rs), forwarding: forwardingOf(scenario, rs) }])),
     vip: scenario.service.vip,
@@ -29,7 +30,8 @@ export function livePage(scenario: Scenario): string {
     `<h1>lab ui ${esc(scenario.name)}</h1>`,
     `<p class="muted">Live from the director (<code>ipvsadm -Ln</code>, <code>ipvsadm -Ln --stats</code>), every ${REFRESH_MS / 1000} s: <span id="updated">waiting</span>. Served on this machine's loopback only; Ctrl-C in the terminal stops it.</p>`,
     `<div class="picture" id="picture">${renderSvg(topologyGraph(scenario))}</div>`,
-    `<p><label>Requests from ${esc(config.client)}: <input id="count" type="number" min="1" max="100" value="6"></label> <button id="send">Send</button> <span class="muted">each a new TCP connection; the dots follow the path the forwarding method gives the server that answered (request blue, reply red).</span></p>`,
+    `<p><label>Requests from ${esc(config.client)}: <input id="count" type="number" min="1" max="100" value="6"></label> <button id="send">Send</button> <span class="muted">each a new TCP connection, with tcpdump on every node meanwhile; the dots follow each connection's path as captured (request blue, reply red). A connection not captured is drawn as its server's forwarding method goes, and its log line says <em>inferred</em>. Hover a log line for the captured MACs and IPs.</span></p>`,
+    '<p class="muted" id="timing"></p>',
     '<h2>Real servers in the director\'s table</h2>',
     `<table id="servers"><tr><th>real server</th><th>address</th>${LIVE_COLUMNS.map((c) => `<th>${c}</th>`).join('')}<th>actions (as <code>lab rs</code> / <code>lab web</code>)</th></tr>`,
     ...rows,

@@ -52,7 +52,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, server: Server,
     case 'POST /api/requests': {
       const count = Number((await readJson(req)).count);
       if (!Number.isInteger(count) || count < 1 || count > MAX_REQUESTS) return send(res, 400, { error: `count must be 1 to ${MAX_REQUESTS}` });
-      return send(res, 200, { results: await actions.sendRequests(count) });
+      return send(res, 200, await actions.sendRequests(count));
     }
     case 'POST /api/node': {
       const action = nodeAction(await readJson(req));

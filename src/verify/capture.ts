@@ -4,6 +4,10 @@ import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { LabError, ExitCode } from '../errors.js';
 import type { DockerRuntime } from '../runtime/docker.js';
+import { clients, director, realServers } from '../scenario/model.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { Captures } from './evidence.js';
+import { parseTcpdump } from './packets.js';
 
 /** A tcpdump running inside a node while requests go by; it only listens on the lab's own interfaces. */
 export interface Capture {
@@ -37,6 +41,17 @@ export async function stopCapture(runtime: DockerRuntime, capture: Capture): Pro
   const pid = `$(cat ${capture.file}.pid)`;
   const script = `kill -INT ${pid} 2>/dev/null; while kill -0 ${pid} 2>/dev/null; do sleep 0.05; done; tcpdump -r ${capture.file} -e -n -tt 2>/dev/null`;
   return (await runtime.exec(capture.node, ['sh', '-c', script], { timeoutMs: 30_000 })).stdout;
+}
+
+/** Stops every capture and sorts their packets by node: the evidence the packet checks and hop tables read. */
+export async function gatherEvidence(runtime: DockerRuntime, scenario: Scenario, captures: Capture[]): Promise<Captures> {
+  const texts = await Promise.all(captures.map((c) => stopCapture(runtime, c)));
+  const byNode = Object.fromEntries(captures.map((c, i) => [c.node, parseTcpdump(texts[i]!)]));
+  return {
+    client: byNode[clients(scenario)[0]!.name] ?? [],
+    director: byNode[director(scenario).name] ?? [],
+    realServers: Object.fromEntries(realServers(scenario).map((rs) => [rs.name, byNode[rs.name] ?? []])),
+  };
 }
 
 /** Copies a capture out of its node as a .pcap for Wireshark (binary-safe: streamed, not decoded). */

@@ -135,29 +135,53 @@ export interface Hop {
   dstMac: string;
   srcIp: string;
   dstIp: string;
+  /** TUN: the IPIP header around the packet (director -> real server), node names in parentheses. */
+  outerSrcIp?: string;
+  outerDstIp?: string;
 }
 
-/** Seed 004's table for one connection: each hop's MACs and IPs, with node names beside them. */
-export function hopTable(topo: Topology, captures: Captures): Hop[] | undefined {
-  const syn = captures.client.find((p) => isSyn(p) && p.dstIp === topo.vip);
-  if (!syn) return undefined;
-  const atRs = Object.entries(captures.realServers).flatMap(([name, ps]) => ps.filter((p) => isSyn(p) && p.srcPort === syn.srcPort).map((p) => ({ name, p })))[0];
-  const reply = captures.client.find((p) => isSynAck(p) && p.dstPort === syn.srcPort);
-  const row = (hop: number, path: string, p: Packet): Hop => ({
+/** The client's source port of each connection it opened to the VIP, in the order it opened them. */
+export function clientPorts(topo: Topology, captures: Captures): number[] {
+  const syns = captures.client.filter((p) => isSyn(p) && p.dstIp === topo.vip).sort((a, b) => a.time - b.time);
+  return [...new Set(syns.map((p) => p.srcPort))];
+}
+
+/** The client's SYN that opened a connection: the one from CLIENTPORT, or the first. */
+export function openingSyn(topo: Topology, captures: Captures, clientPort?: number): Packet | undefined {
+  return captures.client.find((p) => isSyn(p) && p.dstIp === topo.vip && (clientPort === undefined || p.srcPort === clientPort));
+}
+
+/** One row of a hop table: the packet's MACs and IPs (and IPIP header), each with its node's name. */
+export function hopRow(topo: Topology, hop: number, path: string, p: Packet): Hop {
+  return {
     hop, path,
     srcMac: `${p.srcMac} (${nameOfMac(topo, p.srcMac)})`, dstMac: `${p.dstMac} (${nameOfMac(topo, p.dstMac)})`,
     srcIp: `${p.srcIp} (${nameOfIp(topo, p.srcIp)})`, dstIp: `${p.dstIp} (${nameOfIp(topo, p.dstIp)})`,
-  });
-  const hops = [row(1, `${topo.client.name} -> ${nameOfMac(topo, syn.dstMac)}`, syn)];
-  if (atRs) hops.push(row(2, `${nameOfMac(topo, atRs.p.srcMac)} -> ${atRs.name}`, atRs.p));
-  if (reply) hops.push(row(hops.length + 1, `${nameOfMac(topo, reply.srcMac)} -> ${topo.client.name}`, reply));
+    ...(p.outer ? { outerSrcIp: `${p.outer.srcIp} (${nameOfIp(topo, p.outer.srcIp)})`, outerDstIp: `${p.outer.dstIp} (${nameOfIp(topo, p.outer.dstIp)})` } : {}),
+  };
+}
+
+/**
+ * Seed 004's table for one connection (the first, or the one from CLIENTPORT): each hop's MACs and IPs, with
+ * node names beside them. DR and TUN: client -> director -> real server, the reply straight back (TUN's
+ * second hop inside IPIP, its outer header kept).
+ */
+export function hopTable(topo: Topology, captures: Captures, clientPort?: number): Hop[] | undefined {
+  const syn = openingSyn(topo, captures, clientPort);
+  if (!syn) return undefined;
+  const atRs = Object.entries(captures.realServers).flatMap(([name, ps]) => ps.filter((p) => isSyn(p) && p.srcPort === syn.srcPort).map((p) => ({ name, p })))[0];
+  const reply = captures.client.find((p) => isSynAck(p) && p.dstPort === syn.srcPort);
+  const hops = [hopRow(topo, 1, `${topo.client.name} -> ${nameOfMac(topo, syn.dstMac)}`, syn)];
+  if (atRs) hops.push(hopRow(topo, 2, `${nameOfMac(topo, atRs.p.srcMac)} -> ${atRs.name}`, atRs.p));
+  if (reply) hops.push(hopRow(topo, hops.length + 1, `${nameOfMac(topo, reply.srcMac)} -> ${topo.client.name}`, reply));
   return hops;
 }
 
 export function formatHopTable(hops: Hop[]): string {
-  const header: Hop = { hop: 0, path: 'path', srcMac: 'src MAC', dstMac: 'dst MAC', srcIp: 'src IP', dstIp: 'dst IP' };
-  const cols: Array<keyof Hop> = ['path', 'srcMac', 'dstMac', 'srcIp', 'dstIp'];
-  const widths = cols.map((c) => Math.max(...[header, ...hops].map((h) => String(h[c]).length)));
-  const line = (h: Hop, label: string) => `  ${label.padEnd(4)}${cols.map((c, i) => String(h[c]).padEnd(widths[i]!)).join('  ')}`;
+  const header: Hop = { hop: 0, path: 'path', srcMac: 'src MAC', dstMac: 'dst MAC', srcIp: 'src IP', dstIp: 'dst IP', outerSrcIp: 'IPIP src', outerDstIp: 'IPIP dst' };
+  const tunnelled = hops.some((h) => h.outerSrcIp);
+  const cols: Array<keyof Hop> = ['path', 'srcMac', 'dstMac', ...(tunnelled ? (['outerSrcIp', 'outerDstIp'] as const) : []), 'srcIp', 'dstIp'];
+  const widths = cols.map((c) => Math.max(...[header, ...hops].map((h) => String(h[c] ?? '').length)));
+  const line = (h: Hop, label: string) => `  ${label.padEnd(4)}${cols.map((c, i) => String(h[c] ?? '').padEnd(widths[i]!)).join('  ')}`;
   return [line(header, 'hop'), ...hops.map((h) => line(h, String(h.hop)))].join('\n');
 }

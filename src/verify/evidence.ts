@@ -12,6 +12,8 @@ export interface Endpoint {
   name: string;
   ip: string;
   mac: string;
+  /** Every MAC the node has, one per network (NAT's director has two): names the MACs of any capture. */
+  macs?: string[] | undefined;
 }
 
 /** A real server also has the port it serves on (NAT may map the VIP's port to another). */
@@ -72,7 +74,7 @@ export interface PacketEvidence {
 }
 
 export function nameOfMac(topo: Topology, mac: string): string {
-  return [topo.client, topo.director, ...topo.realServers].find((e) => e.mac === mac)?.name ?? mac;
+  return [topo.client, topo.director, ...topo.realServers].find((e) => e.mac === mac || e.macs?.includes(mac))?.name ?? mac;
 }
 
 export function nameOfIp(topo: Topology, ip: string): string {

@@ -1,5 +1,6 @@
 import type { ServiceStats } from '../lvs/parse.js';
-import type { Captures, NatRoute, Topology } from './evidence.js';
+import { hopRow, hopTable, openingSyn, type Hop } from './dr.js';
+import { nameOfMac, type Captures, type NatRoute, type Topology } from './evidence.js';
 import type { Packet } from './packets.js';
 import type { CheckResult } from './types.js';
 
@@ -109,4 +110,28 @@ export function checkNatGateway(routes: NatRoute[]): CheckResult {
       'so replies never get their source rewritten back to the VIP (seed 001: the RS gateway must be the DIP). ' +
       `Fix: ${fixes.join(', ')}.`,
   };
+}
+
+/**
+ * NAT's four hops of one connection (the first, or the one from CLIENTPORT): client -> director, director ->
+ * real server with the destination rewritten to the real server's address and port, the reply back to the
+ * director, and from the director to the client with the VIP as its source again.
+ */
+export function natHops(topo: Topology, captures: Captures, clientPort?: number): Hop[] | undefined {
+  const syn = openingSyn(topo, captures, clientPort);
+  if (!syn) return undefined;
+  const ofConnection = Object.entries(captures.realServers).flatMap(([name, ps]) => ps.map((p) => ({ name, p })));
+  const atRs = ofConnection.find(({ p }) => p.flags === 'S' && p.srcIp === syn.srcIp && p.srcPort === syn.srcPort);
+  const rsReply = ofConnection.find(({ p }) => p.flags === 'S.' && p.dstIp === syn.srcIp && p.dstPort === syn.srcPort);
+  const reply = captures.client.find((p) => p.flags === 'S.' && p.dstPort === syn.srcPort);
+  const hops = [hopRow(topo, 1, `${topo.client.name} -> ${nameOfMac(topo, syn.dstMac)}`, syn)];
+  if (atRs) hops.push(hopRow(topo, hops.length + 1, `${nameOfMac(topo, atRs.p.srcMac)} -> ${atRs.name}`, atRs.p));
+  if (rsReply) hops.push(hopRow(topo, hops.length + 1, `${rsReply.name} -> ${nameOfMac(topo, rsReply.p.dstMac)}`, rsReply.p));
+  if (reply) hops.push(hopRow(topo, hops.length + 1, `${nameOfMac(topo, reply.srcMac)} -> ${topo.client.name}`, reply));
+  return hops;
+}
+
+/** The hops of one connection as its forwarding method sends it (DR and TUN share the shape; TUN keeps the IPIP header). */
+export function connectionHops(method: 'dr' | 'nat' | 'tun', topo: Topology, captures: Captures, clientPort?: number): Hop[] | undefined {
+  return method === 'nat' ? natHops(topo, captures, clientPort) : hopTable(topo, captures, clientPort);
 }

@@ -7,9 +7,9 @@ import {
   addressOn, clients, director, nodeInterfaces, realServerInterface, realServers, serverPort, vipInterface,
 } from '../scenario/model.js';
 import type { Forwarding, RealServerNode, Scenario, ScenarioNode } from '../scenario/schema.js';
-import { copyCapture, startCapture, stopCapture, type Capture } from './capture.js';
-import type { Captures, DirectorTables, MethodFacts, NatRoute, PacketEvidence, Topology } from './evidence.js';
-import { parseArpingReplies, parseTcpdump, tcpSocketsOn } from './packets.js';
+import { copyCapture, gatherEvidence, startCapture, type Capture } from './capture.js';
+import type { DirectorTables, MethodFacts, NatRoute, PacketEvidence, Topology } from './evidence.js';
+import { parseArpingReplies, tcpSocketsOn } from './packets.js';
 
 /**
  * Evidence gathering around the requests: what has to be watched from before the first one (ARP, the
@@ -34,7 +34,8 @@ export function topology(scenario: Scenario, lab: RunningLab): Topology {
   const vipNet = vipInterface(scenario).network;
   const endpoint = (node: ScenarioNode, network: string) => {
     const container = lab.containers.find((c) => c.labels[LABEL.node] === node.name);
-    return { name: node.name, ip: addressOn(scenario, node, network) ?? '', mac: container?.macs[network] ?? '' };
+    const macs = Object.values(container?.macs ?? {});
+    return { name: node.name, ip: addressOn(scenario, node, network) ?? '', mac: container?.macs[network] ?? '', macs };
   };
   const realServer = (rs: RealServerNode) =>
     ({ ...endpoint(rs, realServerInterface(scenario, rs).network), port: serverPort(scenario, rs) });
@@ -57,7 +58,7 @@ export async function startWatch(runtime: DockerRuntime, lab: RunningLab, method
 
 /** After the requests: the packets each node saw, and what the method's checks need besides. */
 export async function finishWatch(runtime: DockerRuntime, scenario: Scenario, watch: Watch): Promise<PacketEvidence> {
-  const captures = await stopCaptures(runtime, scenario, watch.captures);
+  const captures = await gatherEvidence(runtime, scenario, watch.captures);
   return { topo: watch.topo, captures, facts: await methodFacts(runtime, scenario, watch) };
 }
 
@@ -112,7 +113,7 @@ function natRoutes(runtime: DockerRuntime, scenario: Scenario, clientIp: string)
 }
 
 /** tcpdump on the sampled client, the director and every real server, each filtered to the lab's traffic. */
-function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwarding): Promise<Capture[]> {
+export function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwarding): Promise<Capture[]> {
   const { vip, port } = scenario.service;
   const vipNet = vipInterface(scenario).network;
   const onVip = `tcp port ${port} and host ${vip}`;
@@ -126,16 +127,6 @@ function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwa
     jobs.push([rs, deviceOn(scenario, rs, realServerInterface(scenario, rs).network), filter]);
   }
   return Promise.all(jobs.map(([node, device, filter]) => startCapture(runtime, node.name, device, filter)));
-}
-
-async function stopCaptures(runtime: DockerRuntime, scenario: Scenario, captures: Capture[]): Promise<Captures> {
-  const texts = await Promise.all(captures.map((c) => stopCapture(runtime, c)));
-  const byNode = Object.fromEntries(captures.map((c, i) => [c.node, parseTcpdump(texts[i]!)]));
-  return {
-    client: byNode[clients(scenario)[0]!.name] ?? [],
-    director: byNode[director(scenario).name] ?? [],
-    realServers: Object.fromEntries(realServers(scenario).map((rs) => [rs.name, byNode[rs.name] ?? []])),
-  };
 }
 
 /** The node's interface on a network: where the lab's traffic passes. */

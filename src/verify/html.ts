@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 import { topologyGraph } from '../graph/model.js';
 import { htmlPage } from '../graph/page.js';
 import { escapeXml as esc, renderSvg, type PathArrow } from '../graph/svg.js';
-import { realServerInterface, realServers } from '../scenario/model.js';
+import { addressOn, clients, realServerInterface, realServers, vipInterface } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Hop } from './dr.js';
 import { MARK } from './report.js';
@@ -19,7 +19,7 @@ export interface VerifyPageOptions {
  * check with its diagnosis, links to the kept captures, and the director's own tables.
  */
 export function verifyPage(report: VerifyReport, scenario: Scenario, opts: VerifyPageOptions = {}): string {
-  const arrows = hopArrows(report.hops ?? [], report.vip);
+  const arrows = hopArrows(report.hops ?? [], addressOn(scenario, clients(scenario)[0]!, vipInterface(scenario).network) ?? '');
   const body = [
     verdictSection(report),
     `<h2>Topology and one connection's path</h2>`,
@@ -33,12 +33,13 @@ export function verifyPage(report: VerifyReport, scenario: Scenario, opts: Verif
   return htmlPage(`lab verify ${report.lab}: ${report.ok ? 'PASS' : 'FAIL'}`, body.join('\n'));
 }
 
-/** `client -> lvs` with the VIP as destination is the request; a hop from the VIP is the reply. */
-export function hopArrows(hops: Hop[], vip: string): PathArrow[] {
+/** A hop addressed to the client is the reply (every method keeps the client's address), any other the request. */
+export function hopArrows(hops: Hop[], clientIp: string): PathArrow[] {
   return hops.map((h) => {
     const [from = '?', to = '?'] = h.path.split(' -> ');
-    const kind = addressOf(h.srcIp) === vip ? 'reply' : 'request';
-    return { hop: h.hop, from, to, kind, label: [`MAC ${h.srcMac} -> ${h.dstMac}`, `IP ${h.srcIp} -> ${h.dstIp}`] };
+    const kind = addressOf(h.dstIp) === clientIp ? 'reply' : 'request';
+    const ipip = h.outerSrcIp ? [`IPIP ${h.outerSrcIp} -> ${h.outerDstIp}`] : [];
+    return { hop: h.hop, from, to, kind, label: [`MAC ${h.srcMac} -> ${h.dstMac}`, ...ipip, `IP ${h.srcIp} -> ${h.dstIp}`] };
   });
 }
 
@@ -57,12 +58,14 @@ function verdictSection(report: VerifyReport): string {
 
 function pathSection(report: VerifyReport): string {
   if (!report.hops?.length) {
-    return `<p class="muted" id="no-hops">No hop table: lab measures one connection hop by hop for direct routing (DR) only; this lab forwards by ${esc(report.forwarding.join('+').toUpperCase())}.</p>`;
+    return `<p class="muted" id="no-hops">No hop table: no connection was captured hop by hop (${esc(report.forwarding.join('+').toUpperCase())}; lab samples one when every real server uses the same method).</p>`;
   }
-  const rows = report.hops.map((h) => `<tr class="hop-row" data-hop="${h.hop}"><td>${h.hop}</td>${[h.path, h.srcMac, h.dstMac, h.srcIp, h.dstIp].map((c) => `<td><code>${esc(c)}</code></td>`).join('')}</tr>`);
+  const tunnelled = report.hops.some((h) => h.outerSrcIp);
+  const cells = (h: Hop) => [h.path, h.srcMac, h.dstMac, ...(tunnelled ? [h.outerSrcIp ?? '', h.outerDstIp ?? ''] : []), h.srcIp, h.dstIp];
+  const rows = report.hops.map((h) => `<tr class="hop-row" data-hop="${h.hop}"><td>${h.hop}</td>${cells(h).map((c) => `<td><code>${esc(c)}</code></td>`).join('')}</tr>`);
   return [
     '<p>Solid blue: the request; dashed red: the reply. The hops of one sampled connection, as captured (seed 004\'s table):</p>',
-    '<table id="hops"><tr><th>hop</th><th>path</th><th>src MAC</th><th>dst MAC</th><th>src IP</th><th>dst IP</th></tr>',
+    `<table id="hops"><tr><th>hop</th><th>path</th><th>src MAC</th><th>dst MAC</th>${tunnelled ? '<th>IPIP src</th><th>IPIP dst</th>' : ''}<th>src IP</th><th>dst IP</th></tr>`,
     ...rows,
     '</table>',
   ].join('\n');

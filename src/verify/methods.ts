@@ -1,8 +1,8 @@
 import {
-  checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, hopTable, type Hop,
+  checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, type Hop,
 } from './dr.js';
 import type { DirectorTables, PacketEvidence } from './evidence.js';
-import { checkDirectorReplies, checkNatGateway, checkNatRewrite, checkTunnel } from './forwarding.js';
+import { checkDirectorReplies, checkNatGateway, checkNatRewrite, checkTunnel, connectionHops } from './forwarding.js';
 import type { CheckResult } from './types.js';
 
 /** The forwarding method's checks on the evidence, and the hop table of one connection where lab draws one. */
@@ -25,12 +25,15 @@ export function checkForwarding(evidence: PacketEvidence, tables: DirectorTables
           checkNoDirectorEndpoint(topo, facts.directorSockets, tables.connections.entries),
           replies,
         ],
-        hops: hopTable(topo, captures),
+        hops: connectionHops('dr', topo, captures),
       };
     case 'nat':
-      return { checks: [checkNatGateway(facts.routes), checkNatRewrite(topo, captures), replies], hops: undefined };
+      return {
+        checks: [checkNatGateway(facts.routes), checkNatRewrite(topo, captures), replies],
+        hops: connectionHops('nat', topo, captures),
+      };
     case 'tun':
-      return { checks: [checkTunnel(topo, captures), replies], hops: undefined };
+      return { checks: [checkTunnel(topo, captures), replies], hops: connectionHops('tun', topo, captures) };
   }
 }
 

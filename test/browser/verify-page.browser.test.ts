@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
+import { addressOn, clients, vipInterface } from '../../src/scenario/model.js';
 import { MARK } from '../../src/verify/report.js';
 import { verifyPage } from '../../src/verify/html.js';
 import type { VerifyReport } from '../../src/verify/run.js';
@@ -32,14 +33,20 @@ describe('verify --html page in a real browser', () => {
     await browser?.close();
   });
 
-  const cases: Array<[string, VerifyReport, string]> = [
-    ['rr-basic', { ...fixtureReport('rr-basic'), captures: [join(dir, 'pcap', 'rs1.pcap'), join(dir, 'pcap', 'lvs.pcap')] }, 'rr-basic'],
-    ['wrr-failed', fixtureReport('wrr-failed'), 'wrr'],
+  // The hops each method's connection takes, as the reports (from real UML runs for nat and tun) recorded them.
+  const cases: Array<[string, VerifyReport, string, string[]]> = [
+    ['rr-basic', { ...fixtureReport('rr-basic'), captures: [join(dir, 'pcap', 'rs1.pcap'), join(dir, 'pcap', 'lvs.pcap')] }, 'rr-basic', ['client -> lvs', 'lvs -> rs', 'rs -> client']],
+    ['wrr-failed', fixtureReport('wrr-failed'), 'wrr', ['client -> lvs', 'lvs -> rs', 'rs -> client']],
+    ['nat', fixtureReport('nat'), 'nat', ['client -> lvs', 'lvs -> rs', 'rs -> lvs', 'lvs -> client']],
+    ['tun', fixtureReport('tun'), 'tun', ['client -> lvs', 'lvs -> rs', 'rs -> client']],
   ];
 
-  it.each(cases)('%s: every check row, the hop arrows where the hop table says, counts, captures, no fetch', async (name, report, scenarioName) => {
+  it.each(cases)('%s: every check row, the hop arrows where the hop table says, counts, captures, no fetch', async (name, report, scenarioName, shape) => {
+    const scenario = loadScenario(scenarioName).scenario;
+    const clientIp = addressOn(scenario, clients(scenario)[0]!, vipInterface(scenario).network)!;
+    expect(report.hops!.map((h) => h.path.replace(/rs\d/, 'rs'))).toEqual(shape);
     const file = join(dir, `verify-${name}.html`);
-    writeFileSync(file, verifyPage(report, loadScenario(scenarioName).scenario, { pageDir: dir }));
+    writeFileSync(file, verifyPage(report, scenario, { pageDir: dir }));
     const { page, loadMs } = await openFile(browser, file);
     console.log(`verify-${name}.html: ${statSync(file).size} bytes, loaded in ${loadMs} ms`);
 
@@ -62,11 +69,12 @@ describe('verify --html page in a real browser', () => {
       });
     });
     expect(hops.map((h) => [h.hop, h.startsOn, h.endsOn, h.kind])).toEqual(
-      report.hops!.map((h) => [h.hop, ...h.path.split(' -> '), h.srcIp.startsWith(`${report.vip} `) ? 'reply' : 'request']),
+      report.hops!.map((h) => [h.hop, ...h.path.split(' -> '), h.dstIp.startsWith(`${clientIp} `) ? 'reply' : 'request']),
     );
     report.hops!.forEach((h, i) => {
       expect(hops[i]!.text).toContain(`MAC ${h.srcMac} -> ${h.dstMac}`);
       expect(hops[i]!.text).toContain(`IP ${h.srcIp} -> ${h.dstIp}`);
+      if (h.outerSrcIp) expect(hops[i]!.text).toContain(`IPIP ${h.outerSrcIp} -> ${h.outerDstIp}`);
     });
     expect(await page.locator('#hops tr.hop-row').count()).toBe(report.hops!.length);
 

@@ -1,12 +1,14 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_IMAGE } from '../../src/image-names.js';
 import { rootfsTar } from '../helpers/image.js';
-import { nonLocalRequests, openBrowser, openFile, screenshot } from '../helpers/browser.js';
-import { CLI } from '../helpers/cli.js';
+import { nonLocalRequests, openBrowser, openFile, screenshot, SCREENSHOT_DIR } from '../helpers/browser.js';
+import { CLI, REPO_ROOT } from '../helpers/cli.js';
+import { compileForGuest } from '../helpers/guest-script.js';
+import { parseList, parseStats } from '../../src/lvs/parse.js';
 import { runInUml, umlAvailable, type GuestResult, type UmlRun } from '../uml/harness.js';
 
 /**
@@ -49,10 +51,13 @@ beforeAll(async () => {
   const available = umlAvailable();
   if (!available.ok) throw new Error(`User-Mode Linux is needed for the real-kernel proof: ${available.reason} (.ci/run installs it)`);
   const tar = await rootfsTar();
+  // `lab ui` in Chromium inside the guest, against the running rr-basic (see the driver's header).
+  const uiDriver = compileForGuest(join(REPO_ROOT, 'test/e2e/ui-live.driver.ts'));
   run = await runInUml({
     memory: '3G',
-    // One CPU for every scenario in turn: about 18 minutes here, more when the machine is busy.
-    timeoutSeconds: 2400,
+    // One CPU for every scenario in turn: about 18 minutes here, more when the machine is busy; `lab ui` in
+    // Chromium adds a few minutes more.
+    timeoutSeconds: 3000,
     hostMounts: [{ path: dirname(tar) }, { path: out, writable: true }],
     commands: [
       // No image in the guest's fresh dockerd: `up` builds it (here: finds the cached tarball) and imports it.
@@ -69,6 +74,7 @@ beforeAll(async () => {
       lab('rs-stopped-verify', 'verify', 'rr-basic', '--json'),
       lab('rs-start', 'rs', 'start', 'rs1'),
       lab('rs-started-verify', 'verify', 'rr-basic', '--json'),
+      { name: 'ui', argv: [process.execPath, uiDriver, CLI, 'rr-basic'], env: { LAB_SCREENSHOTS: join(out, 'screenshots') }, timeoutSeconds: 900 },
       lab('teardown', 'teardown', 'rr-basic'),
       lab('teardown-again', 'teardown', 'rr-basic'),
       lab('doctor', 'doctor', 'rr-basic', '--json'),
@@ -88,7 +94,7 @@ beforeAll(async () => {
   });
   process.stdout.write(`[uml] dockerd ready at ${run.dockerReadySeconds.toFixed(1)} s; whole run ${run.totalSeconds.toFixed(1)} s\n`);
   for (const r of run.results) process.stdout.write(`[uml] ${r.name}: exit ${r.exitCode} in ${r.seconds.toFixed(1)} s\n`);
-}, 2_500_000);
+}, 3_100_000);
 
 describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
   it('`lab doctor` on the IPVS kernel: every check passes', () => {
@@ -235,6 +241,95 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
     const started = JSON.parse(result('rs-started-verify').stdout);
     expect(result('rs-started-verify').exitCode).toBe(0);
     expect(new Set(started.requests.map((r: { server: string }) => r.server))).toEqual(new Set(['rs1', 'rs2']));
+  });
+
+  describe('`lab ui rr-basic` on the real lab, driven in Chromium inside the guest', () => {
+    type Counters = { ipvsadm: string; page: Record<string, string[]> };
+    type Observed = {
+      failure?: string; timing: string; uiExitCode: unknown; uiStdout: string; portOpenAfter: boolean; uiAlive: boolean; chromiumLeft: string[];
+      errors: string[]; nonLocalRequests: string[]; before: Counters; after: Counters;
+      requests: Array<{ server: string; path: string; measured: string; hops: string; text: string }>; dots: string[];
+      stopped: { ipvsadm: string; log: string; opacity: string }; restarted: { ipvsadm: string; log: string };
+    };
+    const observed = (): Observed => {
+      const r = result('ui');
+      try {
+        return JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!) as Observed;
+      } catch {
+        throw new Error(`ui driver: exit ${r.exitCode}, not JSON:\n${r.stdout}\n${r.stderr}`);
+      }
+    };
+    /** Conns, InPkts, OutPkts per real server as ipvsadm printed them, and as the page shows them (in the same order). */
+    const compare = (c: Counters) => {
+      const service = parseStats(c.ipvsadm).find((s) => s.address === '172.20.1.100')!;
+      const fromIpvsadm = Object.fromEntries([['rs1', '172.20.1.10'], ['rs2', '172.20.1.11']].map(([rs, ip]) => {
+        const row = service.realServers.find((r) => r.address === ip)!;
+        return [rs, [row.conns, row.inPkts, row.outPkts].map(String)];
+      }));
+      const onPage = Object.fromEntries(Object.entries(c.page).map(([rs, cells]) => [rs, cells.slice(4, 7)]));
+      return { fromIpvsadm, onPage };
+    };
+
+    it('ran to the end: no failure, no page error, nothing fetched from outside, screenshots saved', () => {
+      const r = result('ui');
+      expect(r.exitCode, r.stderr).toBe(0);
+      const o = observed();
+      expect(o.failure).toBeUndefined();
+      expect(o.errors).toEqual([]);
+      expect(o.nonLocalRequests).toEqual([]);
+      process.stdout.write(`[uml] ui: ${o.timing}\n[uml] ui driver figures: ${JSON.stringify(Object.fromEntries(Object.entries(o).filter(([k]) => k.endsWith('Seconds'))))}\n`);
+      // Kept with the other screenshots: the guest wrote them to the run's own directory, removed after the run.
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      const shots = readdirSync(join(out, 'screenshots')).sort();
+      expect(shots).toEqual(['1-live', '2-requests', '3-rs1-stopped'].map((s) => `ui-uml-rr-basic-${s}.png`));
+      for (const f of shots) {
+        copyFileSync(join(out, 'screenshots', f), join(SCREENSHOT_DIR, f));
+        process.stdout.write(`screenshot: ${join(SCREENSHOT_DIR, f)}\n`);
+      }
+    });
+
+    it('the page\'s counters per real server are the director\'s `ipvsadm -Ln --stats`, before and after the requests', () => {
+      const o = observed();
+      for (const c of [o.before, o.after]) {
+        const { fromIpvsadm, onPage } = compare(c);
+        expect(onPage).toEqual(fromIpvsadm);
+      }
+      const conns = (c: Counters) => Object.values(compare(c).fromIpvsadm).reduce((n, [x]) => n + Number(x), 0);
+      expect(conns(o.after) - conns(o.before)).toBe(4);
+    });
+
+    it('each of the 4 requests is drawn on the path tcpdump captured: client -> lvs -> the server that answered -> client', () => {
+      const { requests, dots } = observed();
+      expect(requests.map((r) => r.measured)).toEqual(Array(4).fill('captured'));
+      // Each path animated leg by leg: two request legs (client -> lvs -> rsN), one reply leg (rsN -> client).
+      expect(dots).toEqual(Array(4).fill(['packet request', 'packet request', 'packet reply']).flat());
+      for (const r of requests) {
+        expect(r.path).toBe(`client>lvs>${r.server}>client`);
+        expect(r.hops).toMatch(new RegExp(`^1\\. client -> lvs: MAC \\S+ \\(client\\) -> \\S+ \\(lvs\\), IP 172\\.20\\.1\\.50 \\(client\\) -> 172\\.20\\.1\\.100 \\(VIP\\)$`, 'm'));
+        expect(r.hops).toContain(`3. ${r.server} -> client: MAC `);
+      }
+      const servers = requests.map((r) => r.server);
+      expect(new Set(servers)).toEqual(new Set(['rs1', 'rs2']));
+      servers.forEach((s, i) => expect(s).toBe(servers[i % 2])); // rr alternates
+    });
+
+    it('`rs stop rs1` from the page takes rs1 out of the director\'s table (and the page shows it); `rs start` puts it back', () => {
+      const { stopped, restarted } = observed();
+      expect(stopped.log).toContain('lab rs stop rs1: ipvsadm -d -t 172.20.1.100:80 -r 172.20.1.10');
+      expect(parseList(stopped.ipvsadm)[0]!.realServers.map((r) => r.address)).toEqual(['172.20.1.11']);
+      expect(stopped.opacity).toBe('0.35');
+      expect(restarted.log).toContain('lab rs start rs1');
+      expect(parseList(restarted.ipvsadm)[0]!.realServers.map((r) => r.address).sort()).toEqual(['172.20.1.10', '172.20.1.11']);
+    });
+
+    it('Ctrl-C stops it cleanly: exit 0, the port closed, no `lab ui` or Chromium process left', () => {
+      const o = observed();
+      expect(o.uiExitCode).toBe(0);
+      expect(o.uiStdout).toContain('lab ui stopped.');
+      expect(o.portOpenAfter).toBe(false);
+      expect(o.uiAlive).toBe(false);
+      expect(o.chromiumLeft).toEqual([]);
+    });
   });
 
   it('`lab teardown` removes everything labelled, twice is fine, nothing labelled remains', () => {

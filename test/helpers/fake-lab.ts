@@ -1,4 +1,5 @@
 import type { DirectorState, LabActions, NodeAction } from '../../src/ui/actions.js';
+import type { Hop } from '../../src/verify/dr.js';
 import { parseList, parseStats } from '../../src/lvs/parse.js';
 import { realServerRolePlan, webServicePlan } from '../../src/plan/role.js';
 import { realServerInterface, realServers, serverPort } from '../../src/scenario/model.js';
@@ -7,9 +8,10 @@ import type { Scenario } from '../../src/scenario/schema.js';
 /**
  * A stand-in for a running lab behind `lab ui`: a director whose table answers round robin, counts
  * connections, and loses a real server on `rs stop` (as the real command's `ipvsadm -d` does). Its
- * ipvsadm text goes through the real parsers.
+ * ipvsadm text goes through the real parsers. Its requests come back uncaptured (no hops) unless CAPTURED
+ * gives the hops a capture would have seen for the answering server.
  */
-export function fakeLab(scenario: Scenario): LabActions & { calls: NodeAction[] } {
+export function fakeLab(scenario: Scenario, captured?: (server: string) => Hop[]): LabActions & { calls: NodeAction[] } {
   const servers = realServers(scenario).map((rs) => ({ name: rs.name, address: realServerInterface(scenario, rs).address, port: serverPort(scenario, rs), conns: 0, inTable: true }));
   const { vip, port } = scenario.service;
   let next = 0;
@@ -25,12 +27,13 @@ export function fakeLab(scenario: Scenario): LabActions & { calls: NodeAction[] 
       return { at: new Date().toISOString(), list: parseList(list), stats: parseStats(stats), statsText: stats };
     },
     async sendRequests(count) {
-      return Array.from({ length: count }, (_, index) => {
+      const results = Array.from({ length: count }, (_, index) => {
         const live = servers.filter((s) => s.inTable);
         const s = live[next++ % live.length]!;
         s.conns++;
-        return { index, client: 'client', server: s.name, body: `from ${s.name}`, curlExit: 0 };
+        return { index, client: 'client', server: s.name, body: `from ${s.name}`, curlExit: 0, hops: captured?.(s.name) ?? null };
       });
+      return { results, seconds: 0.1, captureSeconds: captured ? 0.05 : 0 };
     },
     async run(action) {
       const plan = (action.group === 'rs' ? realServerRolePlan : webServicePlan)(scenario, action.node, action.action); // the real plan: refuses a node that is no real server

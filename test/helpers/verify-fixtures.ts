@@ -4,9 +4,13 @@ import type { VerifyReport } from '../../src/verify/run.js';
 import type { RequestResult } from '../../src/verify/types.js';
 import { REPO_ROOT } from './cli.js';
 
-/** Reports shaped as docs/verify-json.md documents them: `rr-basic` passing with kept captures, `wrr-failed`
- * whose ratio failed. */
-export const fixtureReport = (name: 'rr-basic' | 'wrr-failed'): VerifyReport =>
+/**
+ * Report fixtures, each with the scenario it verified: `rr-basic` passing with kept captures, `wrr-failed`
+ * whose ratio failed, and `nat` and `tun` as `lab verify --json` printed them on a real UML run.
+ */
+export const FIXTURES = { 'rr-basic': 'rr-basic', 'wrr-failed': 'wrr', nat: 'nat', tun: 'tun' } as const;
+
+export const fixtureReport = (name: keyof typeof FIXTURES): VerifyReport =>
   JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures', `verify-report-${name}.json`), 'utf8')) as VerifyReport;
 
 /** The rr-basic report with some fields replaced: for reporters that read only a few. */

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, formatHopTable, hopTable } from '../../src/verify/dr.js';
+import {
+  checkArpOwnership, checkNoDirectorEndpoint, checkRequestPath, checkReturnPath, clientPorts, formatHopTable, hopTable,
+} from '../../src/verify/dr.js';
 import type { Captures, Topology } from '../../src/verify/evidence.js';
+import { connectionHops } from '../../src/verify/forwarding.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { toJUnit } from '../../src/verify/junit.js';
 import { parseArpingReplies, parseTcpdump, tcpSocketsOn } from '../../src/verify/packets.js';
@@ -90,6 +93,44 @@ describe('direct-routing checks', () => {
       ['rs1 -> client', `${MAC.rs1} (rs1)`, `${MAC.client} (client)`, '172.20.1.100 (VIP)', '172.20.1.50 (client)'],
     ]);
     expect(formatHopTable(hops).split('\n')).toHaveLength(4);
+  });
+});
+
+describe('hop tables of NAT and TUN, and of a chosen connection', () => {
+  it('NAT: four hops, the destination rewritten to the real server and its port, the reply back via the director', () => {
+    const lvsInner = '02:42:ac:10:64:0a';
+    const nat: Topology = {
+      ...topo, vip: '192.168.100.150', client: { ...topo.client, ip: '192.168.100.50' }, clientIps: ['192.168.100.50'],
+      director: { name: 'lvs', ip: '192.168.100.155', mac: MAC.lvs, macs: [MAC.lvs, lvsInner] },
+      realServers: [{ name: 'rs1', ip: '172.16.100.11', mac: MAC.rs1, port: 8080 }],
+    };
+    const captures: Captures = {
+      client: parseTcpdump([tcpdumpLine(MAC.client, MAC.lvs, '192.168.100.50.40000', '192.168.100.150.80', 'S'), tcpdumpLine(MAC.lvs, MAC.client, '192.168.100.150.80', '192.168.100.50.40000', 'S.')].join('\n')),
+      director: [],
+      realServers: { rs1: parseTcpdump([tcpdumpLine(lvsInner, MAC.rs1, '192.168.100.50.40000', '172.16.100.11.8080', 'S'), tcpdumpLine(MAC.rs1, lvsInner, '172.16.100.11.8080', '192.168.100.50.40000', 'S.')].join('\n')) },
+    };
+    expect(connectionHops('nat', nat, captures)!.map((h) => [h.path, h.srcMac, h.srcIp, h.dstIp])).toEqual([
+      ['client -> lvs', `${MAC.client} (client)`, '192.168.100.50 (client)', '192.168.100.150 (VIP)'],
+      ['lvs -> rs1', `${lvsInner} (lvs)`, '192.168.100.50 (client)', '172.16.100.11 (rs1)'],
+      ['rs1 -> lvs', `${MAC.rs1} (rs1)`, '172.16.100.11 (rs1)', '192.168.100.50 (client)'],
+      ['lvs -> client', `${MAC.lvs} (lvs)`, '192.168.100.150 (VIP)', '192.168.100.50 (client)'],
+    ]);
+  });
+
+  it('TUN: the second hop keeps its IPIP header, director -> real server; the table gets the IPIP columns', () => {
+    const wrapped = tcpdumpLine(MAC.lvs, MAC.rs1, '172.20.1.50.43242', '172.20.1.100.80', 'S').replace('length 74: ', 'length 94: 172.20.1.1 > 172.20.1.10: ');
+    const hops = connectionHops('tun', topo, dr({ rs1: wrapped }))!;
+    expect(hops.map((h) => [h.path, h.outerSrcIp, h.outerDstIp])).toEqual([
+      ['client -> lvs', undefined, undefined], ['lvs -> rs1', '172.20.1.1 (lvs)', '172.20.1.10 (rs1)'], ['rs1 -> client', undefined, undefined],
+    ]);
+    expect(formatHopTable(hops).split('\n')[0]).toContain('IPIP src');
+  });
+
+  it('each connection by its client port, in the order the client opened them', () => {
+    const second = tcpdumpLine(MAC.client, MAC.lvs, '172.20.1.50.43250', '172.20.1.100.80', 'S').replace('1795426736.920128', '1795426737.1');
+    const captures = dr({ client: `${CLIENT}\n${second}\n${second}`, rs1: `${RS1}\n${tcpdumpLine(MAC.lvs, MAC.rs1, '172.20.1.50.43250', '172.20.1.100.80', 'S')}` });
+    expect(clientPorts(topo, captures)).toEqual([43242, 43250]);
+    expect(hopTable(topo, captures, 43250)!.map((h) => h.path)).toEqual(['client -> lvs', 'lvs -> rs1']);
   });
 });
 

@@ -66,9 +66,19 @@ describe('verify page of a failed run', () => {
 });
 
 describe('hop arrows', () => {
-  it('a hop from the VIP is the reply; a client bypassing the director is drawn as it was measured', () => {
-    const hop = (n: number, path: string, srcIp: string, dstIp: string) => ({ hop: n, path, srcMac: 'a', dstMac: 'b', srcIp, dstIp });
-    expect(hopArrows([hop(1, 'client -> rs1', '10.0.0.5 (client)', '10.0.0.100 (VIP)'), hop(2, 'rs1 -> client', '10.0.0.100 (VIP)', '10.0.0.5 (client)')], '10.0.0.100').map((a) => [a.from, a.to, a.kind]))
+  const hop = (n: number, path: string, srcIp: string, dstIp: string) => ({ hop: n, path, srcMac: 'a', dstMac: 'b', srcIp, dstIp });
+  it('a hop addressed to the client is the reply; a client bypassing the director is drawn as it was measured', () => {
+    expect(hopArrows([hop(1, 'client -> rs1', '10.0.0.5 (client)', '10.0.0.100 (VIP)'), hop(2, 'rs1 -> client', '10.0.0.100 (VIP)', '10.0.0.5 (client)')], '10.0.0.5').map((a) => [a.from, a.to, a.kind]))
       .toEqual([['client', 'rs1', 'request'], ['rs1', 'client', 'reply']]);
+  });
+
+  it('NAT: the real server\'s reply to the director is a reply (its source is the real server, not the VIP); TUN labels the IPIP header', () => {
+    const nat = [
+      hop(1, 'client -> lvs', '10.0.0.5 (client)', '10.0.0.100 (VIP)'), hop(2, 'lvs -> rs1', '10.0.0.5 (client)', '10.1.0.11 (rs1)'),
+      hop(3, 'rs1 -> lvs', '10.1.0.11 (rs1)', '10.0.0.5 (client)'), hop(4, 'lvs -> client', '10.0.0.100 (VIP)', '10.0.0.5 (client)'),
+    ];
+    expect(hopArrows(nat, '10.0.0.5').map((a) => a.kind)).toEqual(['request', 'request', 'reply', 'reply']);
+    const tunnelled = { ...hop(2, 'lvs -> rs1', '10.0.0.5 (client)', '10.0.0.100 (VIP)'), outerSrcIp: '10.0.0.1 (lvs)', outerDstIp: '10.0.0.11 (rs1)' };
+    expect(hopArrows([tunnelled], '10.0.0.5')[0]!.label).toEqual(['MAC a -> b', 'IPIP 10.0.0.1 (lvs) -> 10.0.0.11 (rs1)', 'IP 10.0.0.5 (client) -> 10.0.0.100 (VIP)']);
   });
 });
