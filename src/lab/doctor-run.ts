@@ -64,8 +64,10 @@ async function untilInterrupted<T>(
   task: () => Promise<T>,
 ): Promise<T> {
   const interrupts = catchInterrupts();
+  let signalled = false;
   try {
     const interrupted = interrupts.signal.then(async (signal): Promise<never> => {
+      signalled = true;
       const exitCode = signalExitCode(signal);
       if (runtime) {
         await runtime.refuseCreates(new LabError(`Interrupted by ${signal}.`, { exitCode }));
@@ -76,7 +78,9 @@ async function untilInterrupted<T>(
         hint: 'Nothing of this check is left; run `lab doctor` again when ready.',
       });
     });
-    return await Promise.race([task(), interrupted]);
+    const result = await Promise.race([task(), interrupted]);
+    // A probe refused by the interrupt ends the checks too, maybe first: the interrupt is still the outcome.
+    return signalled ? await interrupted : result;
   } finally {
     interrupts.release();
   }

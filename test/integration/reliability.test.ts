@@ -287,6 +287,27 @@ describe('a `lab up` whose Docker engine freezes or stops mid-run (an engine of 
     figures.interrupts++;
   }, 150_000);
 
+  it('`lab doctor --json` interrupted while a probe is live on a frozen engine: exit 130, one JSON document, no probe left', async () => {
+    const copy = await copyOfFreeRrBasic(engine.docker);
+    const run = startLab(['doctor', copy.file, '--json'], { env: engine.env, timeoutMs: 120_000 });
+    const probeFilter = { all: true, filters: JSON.stringify({ label: [PROBE_LABEL] }) };
+    let probes: Docker.ContainerInfo[] = [];
+    while (probes.length === 0 && run.child.exitCode === null) probes = await engine.docker.listContainers(probeFilter);
+    expect(probes.length, `no probe seen before lab ended:\n${run.output()}`).toBeGreaterThan(0);
+    engine.freeze();
+    run.child.kill('SIGINT');
+    await sleep(500); // the signal lands while the engine cannot answer: the probe's removal has to wait for it
+    engine.thaw();
+    const r = await run.done;
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      schema: 'lvs-lab/doctor@1',
+      ok: false,
+      error: { message: 'Interrupted by SIGINT: removed the probe containers in flight.', exitCode: 130 },
+    });
+    expect(await engine.docker.listContainers(probeFilter)).toEqual([]);
+  }, 150_000);
+
   it('engine frozen (SIGSTOP) at "Create the network": exit 3 naming the frozen engine and the fix, no hang; its fix `lab teardown` leaves nothing once it thaws', async () => {
     const copy = await copyOfFreeRrBasic(engine.docker);
     const run = startLab(['up', copy.file, '--no-doctor', ...LEAST], { env: engine.impatientEnv, timeoutMs: 120_000 });
