@@ -1,6 +1,7 @@
 /**
- * Benchmark: how long a systemd lab takes to go away. Starts N systemd containers on the local engine
- * (the capabilities profile, so it runs where --privileged is refused), waits for systemd, then measures
+ * Benchmark: how long a systemd lab takes to start and to go away. Starts N systemd containers on the local
+ * engine (the capabilities profile, so it runs where --privileged is refused) one after another, removes
+ * them, starts them again all at once (as `lab up` does), waits for systemd, then measures
  * `docker stop` with SIGRTMIN+3 (what lab sets) against the 10 s SIGTERM default on one node, and lab's
  * teardown (force removal) of the rest. Prints figures; asserts nothing. Usage: npm run bench [-- N]
  */
@@ -20,6 +21,7 @@ const network = `lvslab-bench-${id}`;
 const labels = labLabels({ ...loadScenario('rr-basic').scenario, name: lab }, 'bench');
 
 const runtime = await DockerRuntime.connect();
+console.log(`engine: ${(await runtime.docker.info()).NCPU} CPUs`);
 if (!(await runtime.imageExists(DEBIAN_IMAGE))) {
   console.error(`${DEBIAN_IMAGE} is missing: run \`lab images build --offline\` first.`);
   process.exit(3);
@@ -35,7 +37,13 @@ try {
   const names = Array.from({ length: nodes + 2 }, (_, i) => `bench-${id}-${i}`);
   let t0 = performance.now();
   for (const [i, name] of names.entries()) await runtime.runContainer(spec(name, `10.215.0.${10 + i}`));
-  console.log(`start ${names.length} systemd containers: ${seconds(t0).toFixed(2)} s (${(seconds(t0) / names.length).toFixed(2)} s each)`);
+  const sequential = seconds(t0);
+  console.log(`start ${names.length} systemd containers one after another: ${sequential.toFixed(2)} s (${(sequential / names.length).toFixed(2)} s each)`);
+  await Promise.all(names.map((name) => runtime.removeContainer(name)));
+  t0 = performance.now();
+  await Promise.all(names.map((name, i) => runtime.runContainer(spec(name, `10.215.0.${10 + i}`))));
+  const parallel = seconds(t0);
+  console.log(`start ${names.length} systemd containers at once: ${parallel.toFixed(2)} s (parallel/sequential ${(parallel / sequential).toFixed(2)})`);
   t0 = performance.now();
   for (const name of names) {
     while (!/^(running|degraded)$/m.test((await runtime.exec(name, ['systemctl', 'is-system-running'])).stdout)) await sleep(100);
