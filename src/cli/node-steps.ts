@@ -43,7 +43,7 @@ export function nodeStepsCommand(
         else process.stdout.write(`${formatPlan(plan, { width: terminalWidth() })}\n`);
         return;
       }
-      const progress = createProgress(opts);
+      const progress = await createProgress(opts);
       try {
         await executeSteps(plan, runtime, progress);
         progress.finish(true);

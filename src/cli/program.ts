@@ -8,6 +8,7 @@ import { graphCommand } from './graph.js';
 import { examples } from './help.js';
 import { imagesCommand } from './images.js';
 import { listCommand } from './list.js';
+import { resetCommand } from './reset.js';
 import { rsCommand } from './rs.js';
 import { schemaCommand } from './schema.js';
 import { shellCommand } from './shell.js';
@@ -32,7 +33,7 @@ export const program = new Command('lab')
   ))
   .addHelpText('after', '\nExit codes: 0 ok, 1 a check or step failed, 2 usage or input error, 3 environment missing (Docker, IPVS, image).');
 
-for (const command of [listCommand, showCommand, upCommand, verifyCommand, graphCommand, uiCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand, schemaCommand, completionCommand, versionCommand]) {
+for (const command of [listCommand, showCommand, upCommand, verifyCommand, resetCommand, graphCommand, uiCommand, teardownCommand, statusCommand, execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand, schemaCommand, completionCommand, versionCommand]) {
   program.addCommand(command);
 }
 // Commander throws instead of printing and exiting, so every error, its own included, goes through handleError.

@@ -1,4 +1,5 @@
-import ora, { type Ora } from 'ora';
+// ora is loaded only where a spinner is drawn: `lab list`, `--help` and `--dry-run` never pay for it.
+import type { Ora } from 'ora';
 import type { StepOutcome, UpListener } from '../lab/events.js';
 import { stepWhere } from '../plan/format.js';
 import { PHASES, type Phase, type Step } from '../plan/types.js';
@@ -18,6 +19,7 @@ const KEEP_CTRL_C = { discardStdin: false } as const;
 /** A terminal: one spinner line per phase, showing the command it is running. */
 class SpinnerProgress implements Progress {
   private spinner: Ora | undefined;
+  constructor(private readonly ora: typeof import('ora').default) {}
   private phaseTitle = '';
   private phaseStarted = 0;
 
@@ -25,7 +27,7 @@ class SpinnerProgress implements Progress {
     this.closePhase(true);
     this.phaseTitle = PHASES[phase];
     this.phaseStarted = performance.now();
-    this.spinner = ora({ text: this.phaseTitle, stream: process.stderr, ...KEEP_CTRL_C }).start();
+    this.spinner = this.ora({ text: this.phaseTitle, stream: process.stderr, ...KEEP_CTRL_C }).start();
   }
   stepStart(step: Step): void {
     if (this.spinner) this.spinner.text = `${this.phaseTitle}  [${stepWhere(step)}] ${step.command.slice(0, (process.stderr.columns ?? 100) - this.phaseTitle.length - 20)}`;
@@ -109,10 +111,10 @@ export class JsonProgress implements Progress {
   }
 }
 
-export function createProgress(opts: { json: boolean; verbose: boolean }): Progress {
+export async function createProgress(opts: { json: boolean; verbose: boolean }): Promise<Progress> {
   if (opts.json) return new JsonProgress();
   if (opts.verbose || !process.stderr.isTTY) return new LineProgress(opts.verbose);
-  return new SpinnerProgress();
+  return new SpinnerProgress((await import('ora')).default);
 }
 
 /** A single spinner (or a plain line off a terminal) around one long task. */
@@ -122,6 +124,7 @@ export async function withSpinner<T>(text: string, task: () => Promise<T>, quiet
     process.stderr.write(`${text}...\n`);
     return task();
   }
+  const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: process.stderr, ...KEEP_CTRL_C }).start();
   try {
     const result = await task();

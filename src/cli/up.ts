@@ -67,7 +67,7 @@ export const upCommand = new Command('up')
       return;
     }
     const runtime = await DockerRuntime.connect();
-    const progress = createProgress(opts);
+    const progress = await createProgress(opts);
     // From here on an interrupt cleans up after itself (resolving `auto` already runs probe containers).
     const interrupts = catchInterrupts();
     const started = performance.now();

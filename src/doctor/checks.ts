@@ -452,6 +452,8 @@ export interface DoctorOptions {
   hostRoutes?: HostRoute[] | undefined;
   /** The `lab up` run the probes belong to: they carry its label, so its cleanup finds them too. */
   runId?: string;
+  /** The probe containers to run (default both); `up` leaves out what its own steps check. */
+  probes?: Array<'ipvs' | 'privileged'>;
 }
 
 function localHostFacts(env: NodeJS.ProcessEnv): { routes: HostRoute[] | undefined; addresses: Array<{ iface: string; address: string }> | undefined } {
@@ -520,8 +522,11 @@ export async function runDoctor(runtime: DockerRuntime | undefined, scenario: Sc
   const containersP = handled(engineContainers(runtime));
   // The probes need the director's image; without it they are skipped (the image row says why).
   const probeImagePresent = presentP.then((p) => p[probeImage] === true).catch(() => false);
-  const probe = async (cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> =>
-    (await probeImagePresent) ? runProbe(runtime, probeImage, cmd, hostConfig, opts.runId) : { kind: 'skipped', reason: `image ${probeImage} is missing (see the image row)` };
+  const wanted = opts.probes ?? ['ipvs', 'privileged'];
+  const probe = async (which: 'ipvs' | 'privileged', cmd: string[], hostConfig: Docker.HostConfig): Promise<ProbeResult> => {
+    if (!wanted.includes(which)) return { kind: 'skipped', reason: 'left to `up`\'s own steps, which stop with the same fix' };
+    return (await probeImagePresent) ? runProbe(runtime, probeImage, cmd, hostConfig, opts.runId) : { kind: 'skipped', reason: `image ${probeImage} is missing (see the image row)` };
+  };
   await removeStaleProbes(runtime).catch(() => undefined);
 
   const host = opts.hostRoutes !== undefined ? { routes: opts.hostRoutes, addresses: undefined } : localHostFacts(env);
@@ -529,8 +534,8 @@ export async function runDoctor(runtime: DockerRuntime | undefined, scenario: Sc
     guarded('docker', async () => dockerCheck(await versionP, env)),
     guarded('image', async () => imageCheck(scenario, await presentP)),
     guarded('cgroup', async () => cgroupCheck(scenario, await infoP, (await versionP).apiVersion)),
-    guarded('ipvs', async () => ipvsCheck(scenario, await probe(ipvsProbeCommand(scenario), { CapAdd: ['NET_ADMIN'], Init: true }), probeImage)),
-    guarded('privileged', async () => privilegedCheck(scenario, await probe(['true'], { Privileged: true }))),
+    guarded('ipvs', async () => ipvsCheck(scenario, await probe('ipvs', ipvsProbeCommand(scenario), { CapAdd: ['NET_ADMIN'], Init: true }), probeImage)),
+    guarded('privileged', async () => privilegedCheck(scenario, await probe('privileged', ['true'], { Privileged: true }))),
     guarded('subnet', async () => subnetCheck(scenario, await networksP, host.routes)),
     guarded('vip', async () => vipCheck(scenario, await containersP, host.addresses)),
     guarded('names', async () => namesCheck(scenario, await containersP, await networksP)),

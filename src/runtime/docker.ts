@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, type Writable } from 'node:stream';
-import Docker from 'dockerode';
+// dockerode is loaded on the first connect: `lab list`, `--help` and `--dry-run` never pay for it.
+import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
 import { containerCommand } from '../plan/container-command.js';
 import type { ContainerSpec, NetworkSpec } from '../plan/types.js';
@@ -110,6 +111,7 @@ export class DockerRuntime {
 
   /** Connects the way the docker CLI does (DOCKER_HOST, else /var/run/docker.sock) and checks the engine answers. */
   static async connect(): Promise<DockerRuntime> {
+    const { default: Docker } = await import('dockerode');
     const docker = new Docker();
     const runtime = new DockerRuntime(docker);
     try {
@@ -388,6 +390,15 @@ export class DockerRuntime {
   async listNetworks(filter: LabelFilter | LabelFilter[]): Promise<LabelledNetwork[]> {
     const list = await this.docker.listNetworks({ filters: labelFilter(filter) });
     return list.map((n) => ({ id: n.Id, name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet, labels: n.Labels ?? {} }));
+  }
+
+  /** SIGKILL, without waiting for anything; a container already stopped or gone is not an error. */
+  async killContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).kill({ signal: 'SIGKILL' });
+    } catch (err) {
+      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+    }
   }
 
   /** Kill and remove; a container that is already gone is not an error (teardown can run twice). */
