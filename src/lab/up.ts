@@ -173,7 +173,8 @@ interface Cleaned {
 }
 const NOTHING_MADE: Cleaned = { said: 'This run had made nothing yet: nothing is left.', fix: 'Nothing to clean up; run `lab up` again when ready.' };
 
-const named = (what: string, names: string[]) => `${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length ? ` (${names.join(', ')})` : ''}`;
+// Sorted: containers start at once, so the engine's order (by creation) says nothing.
+const named = (what: string, names: string[]) => `${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length ? ` (${[...names].sort().join(', ')})` : ''}`;
 
 /** Removes (or, keeping, lists) what this run made; says what, and what to do next. Never throws. */
 async function cleanUp(plan: Plan & { runId: string }, runtime: DockerRuntime, keep: boolean): Promise<Cleaned> {

@@ -62,6 +62,8 @@ export function engineTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 /** Calls that legitimately last long (a container's exit, an image import or build): their own bound. */
 const LONG_CALL_MS = 20 * 60_000;
 const LONG_CALL = /\/(wait|build)(\?|$)|\/images\/create/;
+/** Creating, starting or connecting a container: the calls `up` sends for every node at once. */
+const MAKING_CONTAINER = /\/containers\/create$|\/containers\/[^/]+\/start$|\/networks\/[^/]+\/connect$/;
 
 interface DialOptions {
   path: string;
@@ -78,17 +80,34 @@ type DialCallback = (err: unknown, data: unknown) => void;
 function guardEngine(docker: Docker, timeoutMs: number): void {
   const modem = docker.modem as unknown as { dial: (o: DialOptions, cb: DialCallback) => void };
   const dial = modem.dial.bind(modem);
+  let makingInFlight = 0;
+  let makingSent = 0;
   modem.dial = (options, callback) => {
-    const bound = LONG_CALL.test(options.path) ? LONG_CALL_MS : timeoutMs;
+    // Containers made at once (`up` starts every node together) share the engine, and a busy one does them
+    // one after another: a call may take the time of every such call in flight with it, before or after it.
+    const making = MAKING_CONTAINER.test(options.path.split('?')[0]!);
+    const sharers = making ? { before: makingInFlight, sentAt: makingSent } : undefined;
+    if (making) {
+      makingInFlight++;
+      makingSent++;
+    }
+    const started = performance.now();
+    const allowed = () => (LONG_CALL.test(options.path) ? LONG_CALL_MS : timeoutMs * (sharers ? 1 + sharers.before + makingSent - 1 - sharers.sentAt : 1));
     const abort = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, bound);
+    let timer: NodeJS.Timeout;
+    const arm = () => {
+      timer = setTimeout(() => {
+        if (performance.now() - started < allowed()) return arm();
+        timedOut = true;
+        abort.abort();
+      }, Math.max(allowed() - (performance.now() - started), 1));
+    };
+    arm();
     dial({ ...options, abortSignal: abort.signal }, (err, data) => {
       clearTimeout(timer);
-      if (timedOut) callback(engineNotAnswering(bound, `${options.method} ${options.path.split('?')[0]}`), null);
+      if (making) makingInFlight--;
+      if (timedOut) callback(engineNotAnswering(allowed(), `${options.method} ${options.path.split('?')[0]}`), null);
       else callback(err && isConnectionError(err) ? engineUnreachable(err) : err, data);
     });
   };

@@ -5,7 +5,7 @@ import { parseConnections, parseList, parseStats, type Connection, type ServiceS
 import { webControl } from '../plan/role.js';
 import { checkFailover } from './failover.js';
 import { shServerFor } from '../lvs/sh-hash.js';
-import { sleep, type DockerRuntime } from '../runtime/docker.js';
+import { sleep, type DockerRuntime, type ExecResult } from '../runtime/docker.js';
 import { addressOn, clients, director, forwardingOf, nodeInterfaces, realServerInterface, realServers, serverPort, vipInterface } from '../scenario/model.js';
 import type { Forwarding, Scenario, ScenarioNode } from '../scenario/schema.js';
 import { copyCapture, startCapture, stopCapture, type Capture } from './capture.js';
@@ -50,8 +50,27 @@ export interface VerifyReport {
   ok: boolean;
 }
 
-// IPVS folds its per-CPU counters into `--stats` every 2 s (the rate estimator); read after that.
+// IPVS folds its per-CPU counters into `--stats` every 2 s (the rate estimator): read them once they show
+// every connection answered, or once a fold has surely happened (a lab whose requests bypass the director).
 const STATS_SETTLE_MS = 2200;
+const STATS_POLL_MS = 250;
+
+/** The virtual service's connection counter, as `--stats` shows it now (0 before it exists). */
+async function serviceConns(runtime: DockerRuntime, scenario: Scenario, stats?: string): Promise<number> {
+  const text = stats ?? (await runtime.exec(director(scenario).name, LIST_STATS)).stdout;
+  const { vip, port } = scenario.service;
+  return parseStats(text).find((s) => s.address === vip && s.port === port)?.conns ?? 0;
+}
+
+/** `--stats` once its connection counter reaches `expected`, or after STATS_SETTLE_MS whatever it shows. */
+async function settledStats(runtime: DockerRuntime, scenario: Scenario, expected: number): Promise<ExecResult> {
+  const t0 = performance.now();
+  for (;;) {
+    const stats = await runtime.exec(director(scenario).name, LIST_STATS);
+    if ((await serviceConns(runtime, scenario, stats.stdout)) >= expected || performance.now() - t0 >= STATS_SETTLE_MS) return stats;
+    await sleep(Math.min(STATS_POLL_MS, STATS_SETTLE_MS - (performance.now() - t0)));
+  }
+}
 
 export interface VerifyOptions {
   /** Requests per client; by default enough for the scheduler's property (two rounds). */
@@ -84,24 +103,28 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
   const topo = topology(scenario, lab);
   const checks: CheckResult[] = [];
 
-  if (method === 'dr') {
-    const arp = await runtime.exec(client.name, ['arping', '-c', '3', '-w', '4', '-I', deviceOn(scenario, client, vipInterface(scenario).network), vip], { timeoutMs: 20_000 });
-    checks.push(checkArpOwnership(topo, parseArpingReplies(arp.stdout)));
-  }
-  const captures = method ? await startCaptures(runtime, scenario, method) : [];
+  // ARP, the captures starting and the counters before: at once (tcpdump listens for TCP only, so not for the ARP).
+  const [arp, captures, before] = await Promise.all([
+    method === 'dr' ? runtime.exec(client.name, ['arping', '-c', '3', '-w', '4', '-I', deviceOn(scenario, client, vipInterface(scenario).network), vip], { timeoutMs: 20_000 }) : undefined,
+    method ? startCaptures(runtime, scenario, method) : [],
+    serviceConns(runtime, scenario),
+  ]);
+  if (arp) checks.push(checkArpOwnership(topo, parseArpingReplies(arp.stdout)));
 
   const probe = await runSchedulingProbe(runtime, scenario, count);
 
-  await sleep(STATS_SETTLE_MS);
-  const stats = await runtime.exec(dir.name, LIST_STATS);
-  const conns = await runtime.exec(dir.name, LIST_CONNECTIONS);
+  const [stats, conns, texts, netstat] = await Promise.all([
+    settledStats(runtime, scenario, before + probe.requests.filter((r) => r.curlExit === 0).length),
+    runtime.exec(dir.name, LIST_CONNECTIONS),
+    Promise.all(captures.map((c) => stopCapture(runtime, c))),
+    method === 'dr' ? runtime.exec(dir.name, ['netstat', '-nat']) : undefined,
+  ]);
   const services = parseStats(stats.stdout);
   const entries = parseConnections(conns.stdout);
 
   let hops: Hop[] | undefined;
   const kept: string[] = [];
   if (method) {
-    const texts = await Promise.all(captures.map((c) => stopCapture(runtime, c)));
     const byNode = Object.fromEntries(captures.map((c, i) => [c.node, parseTcpdump(texts[i]!)]));
     const evidence: Captures = {
       client: byNode[client.name] ?? [],
@@ -109,8 +132,7 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
       realServers: Object.fromEntries(realServers(scenario).map((rs) => [rs.name, byNode[rs.name] ?? []])),
     };
     if (method === 'dr') {
-      const netstat = await runtime.exec(dir.name, ['netstat', '-nat']);
-      checks.push(checkRequestPath(topo, evidence), checkReturnPath(topo, evidence), checkNoDirectorEndpoint(topo, tcpSocketsOn(netstat.stdout, vip, port), entries));
+      checks.push(checkRequestPath(topo, evidence), checkReturnPath(topo, evidence), checkNoDirectorEndpoint(topo, tcpSocketsOn(netstat!.stdout, vip, port), entries));
       hops = hopTable(topo, evidence);
     } else if (method === 'nat') {
       const routes = await Promise.all(realServers(scenario).map(async (rs) => {
@@ -124,7 +146,7 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
       checks.push(checkTunnel(topo, evidence));
     }
     checks.push(checkDirectorReplies(method, topo, services));
-    if (opts.keepCaptures) for (const c of captures) kept.push(await copyCapture(runtime, c, opts.keepCaptures));
+    if (opts.keepCaptures) kept.push(...(await Promise.all(captures.map((c) => copyCapture(runtime, c, opts.keepCaptures!)))));
   } else {
     checks.push({ id: 'packet-path', title: 'Packet path', status: 'not-checked', summary: `real servers use different methods (${methods.join(', ')}); lab checks one method at a time.` });
   }
