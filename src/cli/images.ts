@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { usageError } from '../errors.js';
-import { buildDebianRootfs, buildFromDockerfile, DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE, importRootfs } from '../lab/images.js';
+import { buildFromDockerfile, buildOfflineRootfs, DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE, importRootfs, OFFLINE_BASES, offlineBaseOf } from '../lab/images.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { imageReference } from '../scenario/schema.js';
 import { examples } from './help.js';
@@ -9,14 +9,15 @@ import { parseOptions } from './options.js';
 import { withSpinner } from './progress.js';
 
 const build = new Command('build')
-  .description('build a lab image: from its Dockerfile (needs a registry), or with --offline the Debian one from Debian packages alone')
+  .description('build a lab image: from its Dockerfile (needs a registry), or with --offline the Debian ones from Debian packages alone')
   .option('--base <base>', `which image: ${IMAGE_BASES.join(' | ')}`, 'debian')
   .option('--offline', 'from Debian packages (apt-get download + extract), then import; no registry')
   .option('--rebuild', 'rebuild the cached root filesystem tarball')
-  .option('--tag <name>', 'image name (default: lvs-lab/debian:bookworm or lvs-lab/centos7)')
+  .option('--tag <name>', 'image name (default: lvs-lab/debian:bookworm, lvs-lab/wordpress:bookworm or lvs-lab/centos7)')
   .option('--tar-only', 'only build (or find) the cached tarball and print its path; no Docker needed')
   .addHelpText('after', examples(
     ['lab images build --offline', 'lvs-lab/debian:bookworm from Debian packages, no registry'],
+    ['lab images build --offline --base wordpress', 'lvs-lab/wordpress:bookworm (seed 003\'s cluster: nginx, php-fpm, MariaDB, NFS, WordPress)'],
     ['lab images build --base centos7', 'from its Dockerfile, where a registry is reachable'],
   ))
   .action(async (raw) => {
@@ -32,15 +33,17 @@ const build = new Command('build')
       process.stdout.write(`Image ${tag} is ready.\n`);
       return;
     }
-    if (opts.base !== 'debian') {
-      throw usageError('Only the Debian image can be built offline.', 'centos:7 comes from a registry: `lab images build --base centos7` where one is reachable.');
+    const base = offlineBaseOf(IMAGE_FOR_BASE[opts.base]);
+    if (!base) {
+      throw usageError(`Only ${OFFLINE_BASES.join(' and ')} can be built offline.`, 'centos:7 comes from a registry: `lab images build --base centos7` where one is reachable.');
     }
+    const buildTar = () => withSpinner(`Building the ${base} root filesystem from packages`, () => buildOfflineRootfs(base, { rebuild: opts.rebuild }));
     if (opts.tarOnly) {
-      process.stdout.write(`${await withSpinner('Building the Debian root filesystem from packages', () => buildDebianRootfs({ rebuild: opts.rebuild }))}\n`);
+      process.stdout.write(`${await buildTar()}\n`);
       return;
     }
     const runtime = await DockerRuntime.connect();
-    const tar = await withSpinner('Building the Debian root filesystem from packages', () => buildDebianRootfs({ rebuild: opts.rebuild }));
+    const tar = await buildTar();
     await withSpinner(`Importing ${tar} as ${tag}`, () => importRootfs(runtime, tar, tag));
     process.stdout.write(`Image ${tag} is ready.\n`);
   });

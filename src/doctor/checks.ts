@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
-import { DEBIAN_IMAGE } from '../lab/images.js';
+import { DEBIAN_IMAGE, offlineBaseOf } from '../lab/images.js';
 import { isLabMade, isLabMadeFor, LABEL } from '../lab/labels.js';
 import { loadIpvsFix, requiredModules } from '../lvs/modules.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
@@ -111,7 +111,7 @@ export function imageCheck(scenario: Scenario, present: Record<string, boolean>)
   const images = scenarioImages(scenario);
   const missing = images.filter((i) => !present[i]);
   if (missing.length === 0) return check('image', 'pass', `${list(images)} present`);
-  const others = missing.filter((i) => i !== DEBIAN_IMAGE);
+  const others = missing.filter((i) => offlineBaseOf(i) === undefined);
   const what = `Image${missing.length > 1 ? 's' : ''} ${list(missing)} not in this Docker engine`;
   if (others.length === 0) {
     // `lab up` builds the default image from Debian packages itself: missing is not a failure.

@@ -7,7 +7,7 @@ import { doctorFailure, engineContainers, engineNetworks, namesCheck, removeLive
 import type { Scenario } from '../scenario/schema.js';
 import { shipped } from '../package.js';
 import type { StepOutcome, UpListener } from './events.js';
-import { buildDebianRootfs, DEBIAN_IMAGE, importRootfs } from './images.js';
+import { buildOfflineRootfs, importRootfs, offlineBaseOf } from './images.js';
 import { LABEL, labMade, newRunId } from './labels.js';
 import { listRun, teardownRun } from './teardown.js';
 
@@ -33,10 +33,11 @@ async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListene
   const images = [...new Set(plan.steps.flatMap((s) => (s.kind === 'container' ? [s.container.image] : [])))];
   for (const image of images) {
     if (await runtime.imageExists(image)) continue;
-    if (image === DEBIAN_IMAGE) {
-      // The default image can always be made here, from Debian packages: do it rather than fail.
+    const base = offlineBaseOf(image);
+    if (base) {
+      // The default image (and seed 003's) can always be made here, from Debian packages: do it rather than fail.
       listener.note(`Image ${image} is missing: building it from Debian packages (once; see ${shipped('images/README.md')})...`);
-      const tar = await buildDebianRootfs({ onLine: (line) => listener.note(`  ${line}`) });
+      const tar = await buildOfflineRootfs(base, { onLine: (line) => listener.note(`  ${line}`) });
       await importRootfs(runtime, tar, image);
       listener.note(`Image ${image} imported.`);
     } else {

@@ -1,6 +1,6 @@
 import { usageError } from '../errors.js';
 import { LABEL, labLabels } from '../lab/labels.js';
-import { addRealServer, addService, LIST, type VirtualService } from '../lvs/ipvsadm.js';
+import { addRealServer, addService, CLEAR, LIST, type VirtualService } from '../lvs/ipvsadm.js';
 import { canonicalCidr, parseCidr } from '../scenario/ipv4.js';
 import {
   director,
@@ -17,14 +17,11 @@ import {
 import type { RealServerNode, Scenario, ScenarioNode } from '../scenario/schema.js';
 import { displayCommand, shellJoin, writeFileScript } from './shell.js';
 import { containerCommand } from './container-command.js';
+import { setupSteps, webServerControl, webStartWhy } from './app.js';
 import type { ContainerSpec, Phase, Plan, Step } from './types.js';
 
-/** Where the page goes and how the web server starts: the contract every lab image keeps (images/README.md). */
+/** Where the page goes: the contract every lab image keeps (images/README.md). */
 export const WEB_ROOT = '/var/www/html';
-export const WEB_CONTROL: Record<'start' | 'stop', Record<'systemd' | 'none', string[]>> = {
-  start: { systemd: ['systemctl', 'start', 'httpd'], none: ['apachectl', 'start'] },
-  stop: { systemd: ['systemctl', 'stop', 'httpd'], none: ['apachectl', 'stop'] },
-};
 
 const ARP_SYSCTLS = {
   'net.ipv4.conf.all.arp_ignore': '1',
@@ -109,6 +106,7 @@ export function buildPlan(scenario: Scenario, source: string, runId?: string): P
     'IPVS is in the host kernel and a container cannot load it; the tutorial checks it first (lsmod | grep ip_vs; ipvsadm).',
     { probe: 'ipvs' },
   );
+  steps.push(...setupSteps(scenario, 'services'), ...setupSteps(scenario, 'web'));
 
   const service = virtualService(scenario);
   const vip = scenario.service.vip;
@@ -131,6 +129,7 @@ export function buildPlan(scenario: Scenario, source: string, runId?: string): P
     if (method === 'dr') {
       exec('realServers', rs.name, ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'lo', 'label', 'lo:1'],
         'The server must accept packets for the VIP without owning it on the wire: VIP on lo. Mask /32 (255.255.255.255): a wider mask would route the whole subnet via lo and the server would talk to itself (seed 000).');
+      if (rs.vipHostRoute) exec('realServers', rs.name, ['route', 'add', '-host', vip, 'dev', 'lo'], HOST_ROUTE_WHY);
     } else if (method === 'tun') {
       exec('realServers', rs.name, ['ip', 'link', 'set', 'tunl0', 'up'], 'The director sends each request inside an IPIP packet; tunl0 unwraps it (needs the ipip module on the host).');
       exec('realServers', rs.name, ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'tunl0'], 'The inner packet is addressed to the VIP: the server owns it on tunl0, /32, never announced.');
@@ -141,14 +140,16 @@ export function buildPlan(scenario: Scenario, source: string, runId?: string): P
       exec('realServers', rs.name, listenOn(serverPort(scenario, rs)), 'NAT maps the VIP\'s port to another port on this server (seed 001): the web server listens there.');
     }
     const init = initOf(scenario, rs);
-    exec('realServers', rs.name, WEB_CONTROL.start[init],
-      init === 'systemd' ? 'Start httpd as the tutorial does; this needs /usr/sbin/init as PID 1.' : 'No systemd on this node: start the web server directly.');
+    exec('realServers', rs.name, webServerControl(rs, 'start', init), webStartWhy(rs, init));
   }
 
   const vipIf = vipInterface(scenario);
   routeSteps(dir).forEach((argv) => exec('director', dir.name, argv, ROUTE_WHY));
-  exec('director', dir.name, ['ip', 'addr', 'add', `${vip}/${vipIf.prefix}`, 'dev', vipIf.device, 'label', dir.vipLabel ?? `${vipIf.device}:1`],
-    `The VIP the clients call, as an alias of ${vipIf.device} (the tutorial: ifconfig ${dir.vipLabel ?? `${vipIf.device}:1`} ${vip}/${vipIf.prefix}).`);
+  const vipLabel = dir.vipLabel ?? `${vipIf.device}:1`;
+  const vipPrefix = dir.vipPrefix ?? vipIf.prefix;
+  exec('director', dir.name, ['ip', 'addr', 'add', `${vip}/${vipPrefix}`, 'dev', vipIf.device, 'label', vipLabel],
+    `The VIP the clients call, as an alias of ${vipIf.device} (the tutorial: ifconfig ${vipLabel} ${vip}/${vipPrefix}).`);
+  if (dir.vipHostRoute) exec('director', dir.name, ['route', 'add', '-host', vip, 'dev', vipLabel], HOST_ROUTE_WHY);
   const dirSysctls = directorSysctls(scenario);
   const dirWhy = 'By default the OS drops a packet not addressed to itself: turn on forwarding (echo 1 > /proc/sys/net/ipv4/ip_forward)' +
     (usesNat(scenario) ? '; send_redirects=0 so the director does not tell real servers to bypass it (NAT, seed 001).' : '.');
@@ -164,6 +165,7 @@ export function buildPlan(scenario: Scenario, source: string, runId?: string): P
     exec('director', dir.name, ['sh', '-c', `for i in $(seq 60); do [ "$(ipvsadm -Ln | grep -c -- '-> [0-9]')" -ge ${count} ] && exec ipvsadm -Ln; sleep 0.5; done; ipvsadm -Ln; exit 1`],
       `Wait until keepalived has put all ${count} real servers in the table.`);
   } else {
+    if (scenario.service.clearFirst) exec('director', dir.name, CLEAR, 'lvs_dr.sh starts with `ipvsadm -C`: an empty table, so running the script again gives the same table (seed 004).');
     exec('director', dir.name, addService(service), `Define the virtual service ${vip}:${service.port} with scheduler ${service.scheduler}` +
       (service.persistence ? `, persistent for ${service.persistence} s (one client sticks to one server)` : '') + '.');
     for (const rs of realServers(scenario)) {
@@ -176,6 +178,7 @@ export function buildPlan(scenario: Scenario, source: string, runId?: string): P
   for (const client of scenario.nodes.filter((n) => n.role === 'client')) {
     routeSteps(client).forEach((argv) => exec('clients', client.name, argv, ROUTE_WHY));
   }
+  steps.push(...setupSteps(scenario, 'app'));
 
   return { lab: scenario.name, ...(runId ? { runId } : {}), scenario, steps };
 }
@@ -252,6 +255,7 @@ export function keepalivedConf(scenario: Scenario): string {
 }
 
 const ROUTE_WHY = 'A static route the scenario asks for.';
+const HOST_ROUTE_WHY = 'The seed\'s scripts add a host route to the VIP through the device that holds it (`route add -host $vip dev ...`): replies to the VIP leave from there.';
 
 function routeSteps(node: ScenarioNode): string[][] {
   return node.routes.map((r) => ['ip', 'route', 'replace', r.to, 'via', r.via]);

@@ -2,7 +2,8 @@ import { usageError } from '../errors.js';
 import { addRealServer, deleteRealServer } from '../lvs/ipvsadm.js';
 import { director, forwardingOf, initOf, privilegeOf, realServerInterface, serverPort } from '../scenario/model.js';
 import type { RealServerNode, Scenario } from '../scenario/schema.js';
-import { virtualService, WEB_CONTROL } from './build.js';
+import { virtualService } from './build.js';
+import { webServerControl } from './app.js';
 import { displayCommand } from './shell.js';
 import type { Plan, Step } from './types.js';
 
@@ -55,7 +56,8 @@ export function webServicePlan(scenario: Scenario, node: string, action: 'start'
   return { lab: scenario.name, scenario, steps: [{ kind: 'exec', phase: 'realServers', node: rs.name, argv, command: displayCommand(argv), why }] };
 }
 
-/** `systemctl start|stop httpd`, or `apachectl start|stop` without systemd (the image contract). */
+/** `systemctl start|stop httpd|nginx`, or `apachectl`/`nginx` without systemd (the image contract). */
 export function webControl(scenario: Scenario, node: string, action: 'start' | 'stop'): string[] {
-  return WEB_CONTROL[action][initOf(scenario, realServerNamed(scenario, node))];
+  const rs = realServerNamed(scenario, node);
+  return webServerControl(rs, action, initOf(scenario, rs));
 }

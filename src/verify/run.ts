@@ -3,6 +3,7 @@ import { LABEL } from '../lab/labels.js';
 import { LIST, LIST_CONNECTIONS, LIST_STATS } from '../lvs/ipvsadm.js';
 import { parseConnections, parseList, parseStats, type Connection, type ServiceStats } from '../lvs/parse.js';
 import { webControl } from '../plan/role.js';
+import { checkApplication } from './app.js';
 import { checkFailover } from './failover.js';
 import { shServerFor } from '../lvs/sh-hash.js';
 import { sleep, type DockerRuntime } from '../runtime/docker.js';
@@ -131,6 +132,7 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
   // With the ARP check failed, every later symptom follows from it: say so where the symptom is shown.
   const arpFailed = checks.some((c) => c.id === 'arp' && c.status === 'fail');
   for (const c of probe.checks) checks.push(arpFailed && c.status === 'fail' ? { ...c, diagnosis: 'Fix the ARP check first: clients that reach a real server directly are never scheduled.' } : c);
+  checks.push(...(await checkApplication(runtime, scenario)));
 
   return {
     schema: 'lvs-lab/verify@1',
