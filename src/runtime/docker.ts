@@ -392,10 +392,16 @@ export class DockerRuntime {
 
   /** Kill and remove; a container that is already gone is not an error (teardown can run twice). */
   async removeContainer(id: string): Promise<void> {
-    try {
-      await this.docker.getContainer(id).remove({ force: true, v: true });
-    } catch (err) {
-      if (statusOf(err) !== 404 && !/already in progress/i.test(errorMessage(err))) throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.docker.getContainer(id).remove({ force: true, v: true });
+      } catch (err) {
+        if (statusOf(err) === 404 || /already in progress/i.test(errorMessage(err))) return;
+        // A busy engine gives up waiting for the killed container's exit event (seen in UML under load):
+        // the kill was sent, so wait for the exit and remove again.
+        if (attempt >= KILL_RETRIES || !/did not receive an exit event/i.test(errorMessage(err))) throw err;
+        await this.docker.getContainer(id).wait({ condition: 'not-running' }).catch(() => undefined);
+      }
     }
   }
 
@@ -477,5 +483,8 @@ function collector(): { sink: PassThrough; text: () => string } {
   sink.on('data', (c: Buffer) => chunks.push(c));
   return { sink, text: () => Buffer.concat(chunks).toString('utf8') };
 }
+
+/** How often removing a container is tried when the engine missed its exit event. */
+const KILL_RETRIES = 3;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
