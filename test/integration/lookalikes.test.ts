@@ -19,10 +19,13 @@ const decoys = {
 const DECOY_NETWORK = `decoy-net-${id}`;
 /** A container labelled as `lab up` labels one: what every lab command must still find. */
 const OWN_LAB = `own-${id}`;
-const ownNode = {
-  name: `own-rs1-${id}`,
-  labels: { ...labLabels({ ...loadScenario('rr-basic').scenario, name: OWN_LAB }, 'test:lookalikes'), [LABEL.node]: `own-rs1-${id}`, [LABEL.role]: 'real-server' },
-};
+const ownLabels = labLabels({ ...loadScenario('rr-basic').scenario, name: OWN_LAB }, 'test:lookalikes');
+const ownContainer = (name: string) => ({ name, labels: { ...ownLabels, [LABEL.node]: name, [LABEL.role]: 'real-server' } });
+const ownNode = ownContainer(`own-rs1-${id}`);
+/** A second container of the same lab, so the `teardown all` test does not depend on the one before it. */
+const ownNode2 = ownContainer(`own-rs2-${id}`);
+/** Each CLI run costs seconds on a one-CPU guest (User-Mode Linux): tests that make three get room for them. */
+const THREE_RUNS_MS = 120_000;
 let image: string;
 
 let runtime: DockerRuntime;
@@ -55,7 +58,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const d of [...Object.values(decoys), ownNode]) await runtime.removeContainer(d.name).catch(() => undefined);
+  for (const d of [...Object.values(decoys), ownNode, ownNode2]) await runtime.removeContainer(d.name).catch(() => undefined);
   await runtime.removeNetwork(DECOY_NETWORK).catch(() => undefined);
 });
 
@@ -107,13 +110,13 @@ describe('a look-alike label is not a lab', () => {
     expect(JSON.parse(down.stdout)).toMatchObject({ containers: [ownNode.name] });
     expect(await exists('container', ownNode.name)).toBe(false);
     for (const d of Object.values(decoys)) expect(await exists('container', d.name)).toBe(true);
-  });
+  }, THREE_RUNS_MS);
 
   it('`lab teardown all` removes the lab named all, not every lab', async () => {
-    await startDecoy(ownNode, image);
+    await startDecoy(ownNode2, image);
     const r = await lab(['teardown', 'all', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ all: false, lab: 'all', containers: [], networks: [] });
-    expect(await exists('container', ownNode.name)).toBe(true);
+    expect(await exists('container', ownNode2.name)).toBe(true);
   });
 });
