@@ -9,7 +9,7 @@ import { MARK } from './report.js';
 import type { VerifyReport } from './run.js';
 
 export interface VerifyPageOptions {
-  /** The directory the page is written to: capture links are relative to it, so they still work when both are copied as one artifact. */
+  /** Where the page is written: capture links are relative to it, so page and captures can be copied as one artifact. */
   pageDir?: string | undefined;
 }
 
@@ -48,24 +48,36 @@ const addressOf = (labelled: string) => labelled.split(' ')[0];
 
 function verdictSection(report: VerifyReport): string {
   const failed = report.checks.filter((c) => c.status === 'fail').length;
-  const verdict = failed ? `FAIL: ${failed} of ${report.checks.length} checks failed` : `PASS: no check failed (${report.checks.length} checks)`;
+  const total = report.checks.length;
+  const verdict = failed ? `FAIL: ${failed} of ${total} checks failed` : `PASS: no check failed (${total} checks)`;
+  const methods = report.forwarding.map((f) => f.toUpperCase()).join('+');
+  const summary =
+    `${methods}, scheduler ${report.scheduler}, VIP ${report.vip}:${report.port}; ` +
+    `${report.requests.length} requests from ${report.client}; checking ${report.property}; ${report.seconds} s.`;
   return [
     `<h1>lab verify ${esc(report.lab)}</h1>`,
     `<p class="verdict ${failed ? 'fail' : 'pass'}" data-ok="${report.ok}">${esc(verdict)}</p>`,
-    `<p class="muted">${esc(`${report.forwarding.map((f) => f.toUpperCase()).join('+')}, scheduler ${report.scheduler}, VIP ${report.vip}:${report.port}; ${report.requests.length} requests from ${report.client}; checking ${report.property}; ${report.seconds} s.`)}</p>`,
+    `<p class="muted">${esc(summary)}</p>`,
   ].join('\n');
 }
 
 function pathSection(report: VerifyReport): string {
   if (!report.hops?.length) {
-    return `<p class="muted" id="no-hops">No hop table: no connection was captured hop by hop (${esc(report.forwarding.join('+').toUpperCase())}; lab samples one when every real server uses the same method).</p>`;
+    const methods = esc(report.forwarding.join('+').toUpperCase());
+    return (
+      '<p class="muted" id="no-hops">No hop table: no connection was captured hop by hop ' +
+      `(${methods}; lab samples one when every real server uses the same method).</p>`
+    );
   }
   const tunnelled = report.hops.some((h) => h.outerSrcIp);
-  const cells = (h: Hop) => [h.path, h.srcMac, h.dstMac, ...(tunnelled ? [h.outerSrcIp ?? '', h.outerDstIp ?? ''] : []), h.srcIp, h.dstIp];
-  const rows = report.hops.map((h) => `<tr class="hop-row" data-hop="${h.hop}"><td>${h.hop}</td>${cells(h).map((c) => `<td><code>${esc(c)}</code></td>`).join('')}</tr>`);
+  const outer = (h: Hop) => (tunnelled ? [h.outerSrcIp ?? '', h.outerDstIp ?? ''] : []);
+  const cells = (h: Hop) => [h.path, h.srcMac, h.dstMac, ...outer(h), h.srcIp, h.dstIp];
+  const codeCells = (h: Hop) => cells(h).map((c) => `<td><code>${esc(c)}</code></td>`).join('');
+  const rows = report.hops.map((h) => `<tr class="hop-row" data-hop="${h.hop}"><td>${h.hop}</td>${codeCells(h)}</tr>`);
+  const heads = ['hop', 'path', 'src MAC', 'dst MAC', ...(tunnelled ? ['IPIP src', 'IPIP dst'] : []), 'src IP', 'dst IP'];
   return [
     '<p>Solid blue: the request; dashed red: the reply. The hops of one sampled connection, as captured (seed 004\'s table):</p>',
-    `<table id="hops"><tr><th>hop</th><th>path</th><th>src MAC</th><th>dst MAC</th>${tunnelled ? '<th>IPIP src</th><th>IPIP dst</th>' : ''}<th>src IP</th><th>dst IP</th></tr>`,
+    `<table id="hops">${headRow(heads)}`,
     ...rows,
     '</table>',
   ].join('\n');
@@ -81,20 +93,43 @@ function countsSection(report: VerifyReport, scenario: Scenario): string {
     const seen = report.requests.filter((r) => r.server === rs.name).length;
     const conns = stats?.realServers.find((r) => r.address === address)?.conns;
     const share = shares?.get(rs.name);
-    const cells = [rs.name, address, String(rs.weight), share === undefined ? '-' : percent(share), String(seen), answered ? percent(seen / answered) : '-', conns === undefined ? '-' : String(conns)];
-    return `<tr class="server-row" data-server="${esc(rs.name)}" data-seen="${seen}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+    const cells = [
+      rs.name,
+      address,
+      String(rs.weight),
+      share === undefined ? '-' : percent(share),
+      String(seen),
+      answered ? percent(seen / answered) : '-',
+      conns === undefined ? '-' : String(conns),
+    ];
+    const tds = cells.map((c) => `<td>${esc(c)}</td>`).join('');
+    return `<tr class="server-row" data-server="${esc(rs.name)}" data-seen="${seen}">${tds}</tr>`;
   });
   const failedRequests = report.requests.length - answered;
+  const pages = 'connections (pages the client got)';
+  const heads = ['real server', 'address', 'weight', 'expected share', pages, 'share', "director's Conns"];
+  const unanswered = failedRequests ? esc(` ${failedRequests} requests got no page.`) : '';
+  const sequence = esc(report.requests.map((r) => r.server ?? '??').join(' '));
   return [
     '<h2>Connections per real server</h2>',
-    '<table id="counts"><tr><th>real server</th><th>address</th><th>weight</th><th>expected share</th><th>connections (pages the client got)</th><th>share</th><th>director\'s Conns</th></tr>',
+    `<table id="counts">${headRow(heads)}`,
     ...rows,
     '</table>',
-    `<p class="muted">${esc(shares ? report.scheduler === 'rr' ? 'Expected share: rr gives each server with weight > 0 the same share.' : 'Expected share: wrr gives each server its weight\'s share.' : `${report.scheduler}${scenario.service.persistence ? ' with persistence' : ''} has no fixed share; its check below says what it promises.`)}${failedRequests ? esc(` ${failedRequests} requests got no page.`) : ''} Sequence: <code>${esc(report.requests.map((r) => r.server ?? '??').join(' '))}</code></p>`,
+    `<p class="muted">${esc(shareNote(report, scenario, shares))}${unanswered} Sequence: <code>${sequence}</code></p>`,
   ].join('\n');
 }
 
-/** rr and wrr give each server its weight's share (rr: equal among those with weight > 0); other schedulers promise something else. */
+/** A table's header row; the heads are fixed text, not escaped. */
+const headRow = (heads: string[]) => `<tr>${heads.map((h) => `<th>${h}</th>`).join('')}</tr>`;
+
+function shareNote(report: VerifyReport, scenario: Scenario, shares: Map<string, number> | undefined): string {
+  if (shares && report.scheduler === 'rr') return 'Expected share: rr gives each server with weight > 0 the same share.';
+  if (shares) return "Expected share: wrr gives each server its weight's share.";
+  const persistence = scenario.service.persistence ? ' with persistence' : '';
+  return `${report.scheduler}${persistence} has no fixed share; its check below says what it promises.`;
+}
+
+/** rr and wrr give each server its weight's share (rr: equal among those with weight > 0); others promise other things. */
 function expectedShares(scenario: Scenario): Map<string, number> | undefined {
   const { scheduler, persistence } = scenario.service;
   if ((scheduler !== 'rr' && scheduler !== 'wrr') || persistence !== undefined) return undefined;
@@ -106,24 +141,35 @@ function expectedShares(scenario: Scenario): Map<string, number> | undefined {
 const percent = (x: number) => `${Math.round(x * 100)}%`;
 
 function checksSection(report: VerifyReport): string {
-  const rows = report.checks.map((c) =>
-    `<tr class="check" data-check="${esc(c.id)}" data-status="${c.status}"><td class="status ${c.status}">${MARK[c.status]}</td><td>${esc(c.title)}</td><td>${esc(c.summary)}${c.diagnosis ? `<br><strong>Diagnosis:</strong> ${esc(c.diagnosis)}` : ''}</td></tr>`,
-  );
-  return ['<h2>Checks</h2>', '<table id="checks"><tr><th>status</th><th>check</th><th>what was seen</th></tr>', ...rows, '</table>'].join('\n');
+  const rows = report.checks.map((c) => {
+    const diagnosis = c.diagnosis ? `<br><strong>Diagnosis:</strong> ${esc(c.diagnosis)}` : '';
+    const status = `<td class="status ${c.status}">${MARK[c.status]}</td>`;
+    const tds = `${status}<td>${esc(c.title)}</td><td>${esc(c.summary)}${diagnosis}</td>`;
+    return `<tr class="check" data-check="${esc(c.id)}" data-status="${c.status}">${tds}</tr>`;
+  });
+  const head = `<table id="checks">${headRow(['status', 'check', 'what was seen'])}`;
+  return ['<h2>Checks</h2>', head, ...rows, '</table>'].join('\n');
 }
 
 function capturesSection(report: VerifyReport, pageDir: string | undefined): string {
-  if (report.captures.length === 0) return '<h2>Captures</h2>\n<p class="muted" id="no-captures">None kept: run <code>lab verify --keep-captures DIR</code> to keep the .pcap files.</p>';
+  if (report.captures.length === 0) {
+    const none = 'None kept: run <code>lab verify --keep-captures DIR</code> to keep the .pcap files.';
+    return `<h2>Captures</h2>\n<p class="muted" id="no-captures">${none}</p>`;
+  }
   const href = (path: string) => (pageDir ? relative(pageDir, resolve(path)) : path).split('\\').join('/');
-  const items = report.captures.map((path) => `<li><a class="capture" href="${esc(encodeURI(href(path)))}" download>${esc(path)}</a></li>`);
-  return ['<h2>Captures</h2>', '<p>The .pcap files the checks read, for Wireshark or <code>tcpdump -r</code>:</p>', '<ul id="captures">', ...items, '</ul>'].join('\n');
+  const link = (path: string) => `<a class="capture" href="${esc(encodeURI(href(path)))}" download>${esc(path)}</a>`;
+  const items = report.captures.map((path) => `<li>${link(path)}</li>`);
+  const intro = '<p>The .pcap files the checks read, for Wireshark or <code>tcpdump -r</code>:</p>';
+  return ['<h2>Captures</h2>', intro, '<ul id="captures">', ...items, '</ul>'].join('\n');
 }
 
 function evidenceSection(report: VerifyReport): string {
+  const table = (t: { command: string; output: string }) =>
+    `<p>Director: <code>${esc(t.command)}</code></p><pre>${esc(t.output.trimEnd())}</pre>`;
   return [
     '<h2>Evidence</h2>',
     `<p>On ${esc(report.client)}: <code>${esc(report.requestCommand)}</code></p>`,
-    `<p>Director: <code>${esc(report.director.stats.command)}</code></p><pre>${esc(report.director.stats.output.trimEnd())}</pre>`,
-    `<p>Director: <code>${esc(report.director.connections.command)}</code></p><pre>${esc(report.director.connections.output.trimEnd())}</pre>`,
+    table(report.director.stats),
+    table(report.director.connections),
   ].join('\n');
 }
