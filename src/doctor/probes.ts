@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { LabError } from '../errors.js';
 import { LABEL, PROBE_LABEL } from '../labels.js';
 import { errorMessage, type DockerRuntime } from '../runtime/docker.js';
 import type { PrivilegeProfile } from '../scenario/schema.js';
@@ -18,7 +19,7 @@ export interface ProbeProfile {
 /**
  * Doctor's throwaway probe containers: each runs one command with no network, then is removed whatever
  * happened. The session remembers the ones not yet removed, so whoever made it can remove them on an
- * interrupt (`removeAll`); a session of its own otherwise (each probe removes itself).
+ * interrupt (`interrupt`); a session of its own otherwise (each probe removes itself).
  */
 export class ProbeSession {
   /** Probes not yet removed, with the promise that settles once each one is gone. */
@@ -43,10 +44,12 @@ export class ProbeSession {
   }
 
   /**
-   * For SIGINT/SIGTERM handlers: lets the probes in flight finish (each removes itself; a create still on
-   * its way to the engine would otherwise land after a remove), then force-removes any left. Never throws.
+   * For SIGINT/SIGTERM handlers: the engine takes no new create from this process (each refused with
+   * `refusal`), the probes in flight may finish (each removes itself; a create still on its way to the
+   * engine would otherwise land after a remove), then any left are force-removed. Never throws.
    */
-  async removeAll(waitMs = 5_000): Promise<void> {
+  async interrupt(refusal: LabError, waitMs = 5_000): Promise<void> {
+    await this.runtime.refuseCreates(refusal);
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise((resolve) => (timer = setTimeout(resolve, waitMs)));
     await Promise.race([Promise.allSettled([...this.live.values()]), waited]);

@@ -32,7 +32,7 @@ export async function checkEnvironment(
   const started = performance.now();
   const engine = await connectOrWhyNot();
   const probes = engine.runtime ? new ProbeSession(engine.runtime) : undefined;
-  const { scenario, checks } = await untilInterrupted(engine.runtime, probes, async () => {
+  const { scenario, checks } = await untilInterrupted(probes, async () => {
     // `auto` is checked as `lab up` would decide it on this engine (as the tutorial's choice without one).
     const resolved = engine.runtime
       ? await resolveOnEngine(engine.runtime, requested, probes)
@@ -58,21 +58,14 @@ async function connectOrWhyNot(): Promise<{ runtime?: DockerRuntime; connectErro
  * A probe container lives a second or two; an interrupt in that window must not leave it behind, nor may a
  * probe be created after the ones in flight were removed.
  */
-async function untilInterrupted<T>(
-  runtime: DockerRuntime | undefined,
-  probes: ProbeSession | undefined,
-  task: () => Promise<T>,
-): Promise<T> {
+async function untilInterrupted<T>(probes: ProbeSession | undefined, task: () => Promise<T>): Promise<T> {
   const interrupts = catchInterrupts();
   let signalled = false;
   try {
     const interrupted = interrupts.signal.then(async (signal): Promise<never> => {
       signalled = true;
       const exitCode = signalExitCode(signal);
-      if (runtime) {
-        await runtime.refuseCreates(new LabError(`Interrupted by ${signal}.`, { exitCode }));
-        await probes?.removeAll();
-      }
+      await probes?.interrupt(new LabError(`Interrupted by ${signal}.`, { exitCode }));
       throw new LabError(`Interrupted by ${signal}: removed the probe containers in flight.`, {
         exitCode,
         hint: 'Nothing of this check is left; run `lab doctor` again when ready.',

@@ -160,8 +160,7 @@ async function afterInterrupt(
   where: string,
   keep: boolean,
 ): Promise<LabError> {
-  await runtime.refuseCreates(new LabError(`Interrupted by ${signal}.`, { exitCode: signalExitCode(signal) }));
-  await probes.removeAll();
+  await probes.interrupt(new LabError(`Interrupted by ${signal}.`, { exitCode: signalExitCode(signal) }));
   return interruptError(signal, where, await cleanUp(plan, runtime, keep));
 }
 
