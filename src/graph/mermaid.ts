@@ -1,7 +1,8 @@
 import { ROLE_LABEL, roleDetails, type TopologyGraph } from './model.js';
 
 /** Mermaid's label text: quotes as entities (labels are quoted), nothing else it reads as syntax. */
-const label = (lines: string[]) => `"${lines.map((l) => l.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;')).join('<br/>')}"`;
+const entity = (line: string) => line.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+const label = (lines: string[]) => `"${lines.map(entity).join('<br/>')}"`;
 /** Mermaid ids are words, and names may hold `.` or `-` (`a-b` and `a_b` would meet as `a_b`): number them instead. */
 const netId = (graph: TopologyGraph, name: string) => `net${graph.networks.findIndex((n) => n.name === name)}`;
 const nodeId = (graph: TopologyGraph, name: string) => `node${graph.nodes.findIndex((n) => n.name === name)}`;
@@ -17,18 +18,29 @@ export function renderMermaid(graph: TopologyGraph): string {
     lines.push(`  ${netId(graph, net.name)}[(${label([net.name, net.subnet])})]`);
   }
   for (const node of graph.nodes) {
-    lines.push(`  ${nodeId(graph, node.name)}[${label([`${node.name} (${ROLE_LABEL[node.role]})`, ...roleDetails(node, graph)])}]`);
+    const title = `${node.name} (${ROLE_LABEL[node.role]})`;
+    lines.push(`  ${nodeId(graph, node.name)}[${label([title, ...roleDetails(node, graph)])}]`);
   }
   for (const node of graph.nodes) {
     for (const iface of node.interfaces) {
-      lines.push(`  ${nodeId(graph, node.name)} ---|${label([`${iface.device} ${iface.address}`])}| ${netId(graph, iface.network)}`);
+      const link = label([`${iface.device} ${iface.address}`]);
+      lines.push(`  ${nodeId(graph, node.name)} ---|${link}| ${netId(graph, iface.network)}`);
     }
   }
-  lines.push('  classDef director fill:#fdebd3,stroke:#c77a12', '  classDef realServer fill:#e3f1e1,stroke:#4a8f45', '  classDef client fill:#e8eef7,stroke:#5b7bb0');
+  lines.push(
+    '  classDef director fill:#fdebd3,stroke:#c77a12',
+    '  classDef realServer fill:#e3f1e1,stroke:#4a8f45',
+    '  classDef client fill:#e8eef7,stroke:#5b7bb0',
+  );
   const byRole = (role: string) => graph.nodes.filter((n) => n.role === role).map((n) => nodeId(graph, n.name)).join(',');
-  lines.push(`  class ${byRole('director')} director`, `  class ${byRole('real-server')} realServer`, `  class ${byRole('client')} client`);
+  lines.push(
+    `  class ${byRole('director')} director`,
+    `  class ${byRole('real-server')} realServer`,
+    `  class ${byRole('client')} client`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
 /** For a Markdown file: the flowchart in a fenced block GitHub and most viewers draw. */
-export const mermaidMarkdown = (graph: TopologyGraph) => `# ${graph.name}\n\n${graph.title}\n\n\`\`\`mermaid\n${renderMermaid(graph)}\`\`\`\n`;
+export const mermaidMarkdown = (graph: TopologyGraph) =>
+  `# ${graph.name}\n\n${graph.title}\n\n\`\`\`mermaid\n${renderMermaid(graph)}\`\`\`\n`;

@@ -1,12 +1,19 @@
 import { stripVTControlCharacters } from 'node:util';
+import { escapeXml } from '../graph/svg.js';
 import type { VerifyReport } from './run.js';
 
-// Characters XML 1.0 does not allow at all, even escaped: C0 controls but tab, LF and CR; U+FFFE, U+FFFF; lone surrogates.
-const NOT_XML = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// Characters XML 1.0 does not allow at all, even escaped: C0 controls but tab, LF, CR; U+FFFE, U+FFFF; lone surrogates.
+const NOT_XML = new RegExp(
+  [
+    '[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]',
+    '[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])',
+    '(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]',
+  ].join('|'),
+  'g',
+);
 
 /** Text as XML character data: terminal colours and other escapes removed (a check's output may carry them), then escaped. */
-const escape = (s: string) =>
-  stripVTControlCharacters(s).replace(NOT_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escape = (s: string) => escapeXml(stripVTControlCharacters(s).replace(NOT_XML, ''));
 
 /**
  * JUnit XML for CI systems: one testcase per check; "not checked" is a skip, never a pass. `time` is in seconds:
@@ -29,7 +36,8 @@ export function toJUnit(report: VerifyReport): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="lab verify" tests="${report.checks.length}" failures="${failures}" skipped="${skipped}" time="${time}">`,
-    `  <testsuite name="${escape(report.lab)}" tests="${report.checks.length}" failures="${failures}" skipped="${skipped}" time="${time}">`,
+    `  <testsuite name="${escape(report.lab)}" tests="${report.checks.length}" ` +
+      `failures="${failures}" skipped="${skipped}" time="${time}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

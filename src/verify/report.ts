@@ -9,13 +9,20 @@ export function formatVerifyReport(report: VerifyReport): string {
   const lines: string[] = [];
   const byClient = new Map<string, VerifyReport['requests']>();
   for (const r of report.requests) byClient.set(r.client, [...(byClient.get(r.client) ?? []), r]);
-  lines.push(`Lab ${report.lab}: ${report.forwarding.map((f) => f.toUpperCase()).join('+')}, scheduler ${report.scheduler}. Checking ${report.property}.`);
+  const methods = report.forwarding.map((f) => f.toUpperCase()).join('+');
+  lines.push(`Lab ${report.lab}: ${methods}, scheduler ${report.scheduler}. Checking ${report.property}.`);
   lines.push(`Requests to ${report.vip}:${report.port}, each a new TCP connection:`);
   lines.push(`  $ ${report.requestCommand}`);
   for (const [client, requests] of byClient) {
-    for (const r of requests) lines.push(`  ${client} ${String(r.index + 1).padStart(2)}. ${r.server ?? '??'}  ${r.curlExit === 0 ? JSON.stringify(r.body) : `(curl exit ${r.curlExit})`}`);
+    for (const r of requests) {
+      const got = r.curlExit === 0 ? JSON.stringify(r.body) : `(curl exit ${r.curlExit})`;
+      lines.push(`  ${client} ${String(r.index + 1).padStart(2)}. ${r.server ?? '??'}  ${got}`);
+    }
   }
-  for (const [client, requests] of byClient) lines.push(`Sequence${byClient.size > 1 ? ` from ${client}` : ''}: ${requests.map((r) => r.server ?? '??').join(' ')}`);
+  for (const [client, requests] of byClient) {
+    const from = byClient.size > 1 ? ` from ${client}` : '';
+    lines.push(`Sequence${from}: ${requests.map((r) => r.server ?? '??').join(' ')}`);
+  }
   lines.push('');
   lines.push(`Director: $ ${report.director.stats.command}`);
   lines.push(indent(report.director.stats.output));
@@ -34,9 +41,10 @@ export function formatVerifyReport(report: VerifyReport): string {
   }
   const failed = report.checks.filter((c) => c.status === 'fail').length;
   const notChecked = report.checks.filter((c) => c.status === 'not-checked').length;
+  const unchecked = notChecked ? ` (${notChecked} not checked)` : '';
   lines.push(
     failed === 0
-      ? `verify ${report.lab}: all ${report.checks.length - notChecked} checks passed${notChecked ? ` (${notChecked} not checked)` : ''}.`
+      ? `verify ${report.lab}: all ${report.checks.length - notChecked} checks passed${unchecked}.`
       : `verify ${report.lab}: ${failed} of ${report.checks.length} checks FAILED.`,
   );
   return lines.join('\n');
