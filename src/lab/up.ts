@@ -64,7 +64,8 @@ async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<Ste
     if (/^(running|degraded)$/m.test(last)) return { exitCode: 0, stdout: last, seconds: (performance.now() - started) / 1000 };
     await sleep(300);
   }
-  throw new LabError(`systemd on ${node} did not finish booting in ${SYSTEMD_BOOT_TIMEOUT_MS / 1000} s (last state: ${last || 'none'}).`, {
+  const seconds = SYSTEMD_BOOT_TIMEOUT_MS / 1000;
+  throw new LabError(`systemd on ${node} did not finish booting in ${seconds} s (last state: ${last || 'none'}).`, {
     exitCode: ExitCode.environment,
     hint:
       'On a cgroup v2 host an old systemd (centos:7) cannot boot; use the Debian image, or run with `--init none`. ' +
@@ -109,7 +110,8 @@ export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListene
   const cleaned = progress.started() ? await cleanUp(run, runtime, opts.keepOnFailure === true) : NOTHING_MADE;
   // Ctrl-C while a failure was being cleaned up: the user stopped it, so report that (exit 130/143).
   if (received) throw interruptError(received, progress.where(), cleaned);
-  if (progress.started()) listener.note(`${cleaned.said} ${opts.keepOnFailure || cleaned.failed ? cleaned.fix : '--keep-on-failure keeps it for a look.'}`);
+  const next = opts.keepOnFailure || cleaned.failed ? cleaned.fix : '--keep-on-failure keeps it for a look.';
+  if (progress.started()) listener.note(`${cleaned.said} ${next}`);
   throw outcome.error;
 }
 
@@ -165,7 +167,8 @@ async function afterInterrupt(
 }
 
 function interruptError(signal: NodeJS.Signals, where: string, cleaned: Cleaned): LabError {
-  return new LabError(`Interrupted by ${signal} during ${where}. ${cleaned.said}`, { exitCode: signalExitCode(signal), hint: cleaned.fix });
+  const exitCode = signalExitCode(signal);
+  return new LabError(`Interrupted by ${signal} during ${where}. ${cleaned.said}`, { exitCode, hint: cleaned.fix });
 }
 
 /** What a cleanup did, and what to do next. */
@@ -175,9 +178,14 @@ interface Cleaned {
   /** The engine did not let it: something may be left. */
   failed?: boolean;
 }
-const NOTHING_MADE: Cleaned = { said: 'This run had made nothing yet: nothing is left.', fix: 'Nothing to clean up; run `lab up` again when ready.' };
+const NOTHING_MADE: Cleaned = {
+  said: 'This run had made nothing yet: nothing is left.',
+  fix: 'Nothing to clean up; run `lab up` again when ready.',
+};
 
-const named = (what: string, names: string[]) => `${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length ? ` (${names.join(', ')})` : ''}`;
+/** `2 containers (rs1, rs2)`, `1 network (lvs_dr)`, `0 networks`. */
+const named = (what: string, names: string[]) =>
+  `${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length ? ` (${names.join(', ')})` : ''}`;
 
 /** Removes (or, keeping, lists) what this run made; says what, and what to do next. Never throws. */
 async function cleanUp(plan: Plan & { runId: string }, runtime: DockerRuntime, keep: boolean): Promise<Cleaned> {
@@ -185,11 +193,16 @@ async function cleanUp(plan: Plan & { runId: string }, runtime: DockerRuntime, k
     const made = keep ? await listRun(runtime, plan.runId) : await teardownRun(runtime, plan.runId);
     const what = `${named('container', made.containers)}, ${named('network', made.networks)}`;
     if (made.containers.length + made.networks.length === 0) return NOTHING_MADE;
-    if (keep) return { said: `Kept what this run made (${what}).`, fix: `Look around with \`lab status\`; remove it with \`lab teardown ${plan.lab}\`.` };
+    const look = `Look around with \`lab status\`; remove it with \`lab teardown ${plan.lab}\`.`;
+    if (keep) return { said: `Kept what this run made (${what}).`, fix: look };
     return { said: `Removed what this run made (${what}).`, fix: 'Nothing of this run is left; run `lab up` again when ready.' };
   } catch (err) {
     const why = err instanceof LabError ? err.message : errorMessage(err);
-    return { failed: true, said: `Could not remove what this run made: ${why}`, fix: `Once the engine answers, remove what is left with \`lab teardown ${plan.lab}\` (\`lab status\` shows it).` };
+    return {
+      failed: true,
+      said: `Could not remove what this run made: ${why}`,
+      fix: `Once the engine answers, remove what is left with \`lab teardown ${plan.lab}\` (\`lab status\` shows it).`,
+    };
   }
 }
 
@@ -211,15 +224,17 @@ export async function executeSteps(plan: Plan, runtime: DockerRuntime, listener:
  * A create failed: if this lab's object of that name now exists, made by another run, two `up`s raced
  * (the engine lets one create a name, or a subnet, and refuses the other): say so. Else the caller's error stands.
  */
-async function raceLost(plan: Plan, runtime: DockerRuntime, kind: 'network' | 'container', name: string): Promise<void> {
+async function raceLost(plan: Plan, runtime: DockerRuntime, kind: ObjectKind, name: string): Promise<void> {
   if (await madeByAnotherRun(plan, runtime, kind, name)) {
     throw environmentError(
       `Lab ${plan.lab} is being brought up by another \`lab up\`, or is already up: its ${kind} ${name} was made by another run.`,
-      `Leave that run alone; once it is done, check the lab with \`lab status\` or \`lab verify ${plan.lab}\`, or remove it with \`lab teardown ${plan.lab}\`.`,
+      'Leave that run alone; once it is done, check the lab with `lab status` or ' +
+        `\`lab verify ${plan.lab}\`, or remove it with \`lab teardown ${plan.lab}\`.`,
     );
   }
 }
 
+type ObjectKind = 'network' | 'container';
 const RACE_LOOKS = 10;
 const RACE_LOOK_INTERVAL_MS = 200;
 
@@ -227,7 +242,7 @@ const RACE_LOOK_INTERVAL_MS = 200;
  * Does the engine list this lab's object of that name, made by another run? The winner's create may still
  * be on its way (its subnet reserved, its name not yet listed), so look a few times; a failed list is a no.
  */
-async function madeByAnotherRun(plan: Plan, runtime: DockerRuntime, kind: 'network' | 'container', name: string): Promise<boolean> {
+async function madeByAnotherRun(plan: Plan, runtime: DockerRuntime, kind: ObjectKind, name: string): Promise<boolean> {
   const mine = labMade({ key: LABEL.lab, value: plan.lab });
   for (let look = 0; look < RACE_LOOKS; look++) {
     const found = await (kind === 'network' ? runtime.listNetworks(mine) : runtime.listContainers(mine)).catch(() => undefined);
@@ -241,7 +256,8 @@ async function madeByAnotherRun(plan: Plan, runtime: DockerRuntime, kind: 'netwo
 /** A LabError stays as it is; anything else the engine said becomes exit 3 with where to look. */
 function engineRefused(what: string, err: unknown): LabError {
   if (err instanceof LabError) return err;
-  return environmentError(`${what}: ${errorMessage(err)}`, 'Look at the engine: `docker info`, and that the image runs (`docker run --rm IMAGE true`); then `lab up` again.');
+  const fix = 'Look at the engine: `docker info`, and that the image runs (`docker run --rm IMAGE true`); then `lab up` again.';
+  return environmentError(`${what}: ${errorMessage(err)}`, fix);
 }
 
 async function runStep(plan: Plan, runtime: DockerRuntime, step: Step, listener: UpListener): Promise<StepOutcome> {
