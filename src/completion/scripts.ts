@@ -45,7 +45,7 @@ function pathWalk(root: CompletionNode, wordsVar: string, from: string, to: stri
   ].join('\n');
 }
 
-/** A command path as a shell `case` pattern: '' for the root, '/images/build' below it. */
+/** A command path as a shell `case` pattern: '' for the root, '/rs/stop' below it. */
 const casePattern = (path: string[]) => singleQuoted(path.length ? `/${path.join('/')}` : '');
 
 function bash(root: CompletionNode): string {
