@@ -8,7 +8,7 @@ import { PROBE_LABEL } from '../../src/labels.js';
 import { DEBIAN_IMAGE } from '../../src/image-names.js';
 import { importRootfs } from '../../src/lab/images.js';
 import { LABEL, labLabels } from '../../src/labels.js';
-import { executeSteps } from '../../src/lab/up.js';
+import { executeSteps } from '../../src/lab/steps.js';
 import type { UpListener } from '../../src/lab/events.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { DockerRuntime, sleep } from '../../src/runtime/docker.js';
