@@ -10,10 +10,15 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { findLab } from '../lab/find.js';
 import { buildPlan } from '../plan/build.js';
 import type { Step } from '../plan/types.js';
 import { realServers } from '../scenario/model.js';
 import { loadScenario } from '../scenario/load.js';
+import { DockerRuntime } from '../runtime/docker.js';
+import { startCaptures, finishWatch, readDirectorTables, serviceConnections, startWatch } from '../verify/gather.js';
+import { gatherEvidence } from '../verify/capture.js';
+import { sendSchedulerTraffic } from '../verify/traffic.js';
 
 const rounds = Number(process.argv[2] ?? 2);
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -114,6 +119,26 @@ function upBreakdown(wall: number, doc: UpDoc): void {
   if (slowest) console.log(`    slowest command: ${slowest.command.slice(0, 80)} ${slowest.seconds.toFixed(1)} s`);
 }
 
+/** verify's parts one after another, in this process (no Node start-up): where its own work goes. */
+async function verifyParts(): Promise<void> {
+  const runtime = await DockerRuntime.connect();
+  const running = await findLab(runtime, 'rr-basic');
+  record('  verify part: one exec (ipvsadm --stats)', (await timed(() => serviceConnections(runtime, scenario))).seconds);
+  const captures = await timed(() => startCaptures(runtime, scenario, 'dr'));
+  record('  verify part: 4 captures started at once', captures.seconds);
+  const read = await timed(() => gatherEvidence(runtime, scenario, captures.value));
+  record('  verify part: 4 captures stopped and read', read.seconds);
+  const before = await serviceConnections(runtime, scenario);
+  const watch = await timed(() => startWatch(runtime, running, 'dr'));
+  record('  verify part: arping -c 3 with the captures', watch.seconds);
+  const traffic = await timed(() => sendSchedulerTraffic(runtime, scenario, 2 * realServers(scenario).length));
+  record('  verify part: the requests (one exec of curls)', traffic.seconds);
+  const answered = traffic.value.requests.filter((r) => r.curlExit === 0).length;
+  const tables = await timed(() => readDirectorTables(runtime, scenario, before + answered));
+  record('  verify part: tables (until the counters show them)', tables.seconds);
+  record('  verify part: captures stopped, netstat', (await timed(() => finishWatch(runtime, scenario, watch.value))).seconds);
+}
+
 const RUNS: Record<string, () => Promise<void>> = {
   hand: async () => {
     const r = await hand();
@@ -136,6 +161,7 @@ const RUNS: Record<string, () => Promise<void>> = {
     const verify = await timed(() => lab('verify rr-basic --json'));
     record('lab verify', verify.seconds);
     record('  lab verify: its own work', (JSON.parse(verify.value) as { seconds: number }).seconds);
+    await verifyParts();
     const exec = await timed(() => lab('exec lvs -- true'));
     record('  one `lab exec lvs -- true`', exec.seconds);
     record('  one `docker exec lvs true`', (await timed(() => sh('docker exec lvs true'))).seconds);
