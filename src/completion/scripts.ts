@@ -45,9 +45,13 @@ function pathWalk(root: CompletionNode, wordsVar: string, from: string, to: stri
   ].join('\n');
 }
 
+/** A command path as a shell `case` pattern: '' for the root, '/images/build' below it. */
+const casePattern = (path: string[]) => singleQuoted(path.length ? `/${path.join('/')}` : '');
+
 function bash(root: CompletionNode): string {
   const name = root.name;
-  const cases = walk(root).map(({ path, node }) => `    ${singleQuoted(path.length ? `/${path.join('/')}` : '')}) words=${singleQuoted(candidates(node).map((c) => c.word).join(' '))} ;;`);
+  const words = (node: CompletionNode) => singleQuoted(candidates(node).map((c) => c.word).join(' '));
+  const cases = walk(root).map(({ path, node }) => `    ${casePattern(path)}) words=${words(node)} ;;`);
   return [
     `# ${name} completion for bash: source <(${name} completion bash), or save it in /etc/bash_completion.d/${name}`,
     `_${name}_complete() {`,
@@ -66,8 +70,13 @@ function bash(root: CompletionNode): string {
 
 function zsh(root: CompletionNode): string {
   const name = root.name;
-  const item = (c: { word: string; description: string }) => singleQuoted(c.description ? `${c.word.replace(/:/g, '\\:')}:${firstLine(c.description)}` : c.word.replace(/:/g, '\\:'));
-  const cases = walk(root).map(({ path, node }) => `    ${singleQuoted(path.length ? `/${path.join('/')}` : '')}) items=(${candidates(node).map(item).join(' ')}) ;;`);
+  // zsh's _describe splits an item at its first unescaped colon: word, then description.
+  const item = (c: { word: string; description: string }) => {
+    const word = c.word.replace(/:/g, '\\:');
+    return singleQuoted(c.description ? `${word}:${firstLine(c.description)}` : word);
+  };
+  const items = (node: CompletionNode) => candidates(node).map(item).join(' ');
+  const cases = walk(root).map(({ path, node }) => `    ${casePattern(path)}) items=(${items(node)}) ;;`);
   return [
     `#compdef ${name}`,
     `# ${name} completion for zsh: source <(${name} completion zsh), or save it as _${name} in a directory of $fpath`,
@@ -89,7 +98,8 @@ function fish(root: CompletionNode): string {
   // A command's words are offered once its path is typed and none of its subcommands yet.
   const condition = (path: string[], node: CompletionNode) => {
     const seen = path.length ? [`__fish_seen_subcommand_from ${path.at(-1)}`] : [];
-    const notDeeper = node.subcommands.length ? [`not __fish_seen_subcommand_from ${node.subcommands.map((s) => s.name).join(' ')}`] : [];
+    const subcommands = node.subcommands.map((s) => s.name).join(' ');
+    const notDeeper = node.subcommands.length ? [`not __fish_seen_subcommand_from ${subcommands}`] : [];
     return [...seen, ...notDeeper].join('; and ') || 'true';
   };
   const lines = walk(root).flatMap(({ path, node }) => {
@@ -103,7 +113,8 @@ function fish(root: CompletionNode): string {
       }),
     ];
   });
-  return [`# ${name} completion for fish: ${name} completion fish > ~/.config/fish/completions/${name}.fish`, ...lines, ''].join('\n');
+  const header = `# ${name} completion for fish: ${name} completion fish > ~/.config/fish/completions/${name}.fish`;
+  return [header, ...lines, ''].join('\n');
 }
 
 /** A completion script for `shell` that offers exactly the commands, options and values in `root`. */

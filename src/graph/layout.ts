@@ -57,7 +57,8 @@ export function layoutGraph(graph: TopologyGraph, arcSpace = 0): Layout {
   const rowTop = m.header + arcSpace;
   const boxHeight = m.boxPadding + m.lineHeight * Math.max(...graph.nodes.map((n) => nodeDetails(n, graph).length));
   const nodes = new Map<string, Box>();
-  graph.nodes.forEach((n, i) => nodes.set(n.name, { x: m.margin + i * (m.boxWidth + m.gap), y: rowTop, width: m.boxWidth, height: boxHeight }));
+  const boxAt = (i: number) => ({ x: m.margin + i * (m.boxWidth + m.gap), y: rowTop, width: m.boxWidth, height: boxHeight });
+  graph.nodes.forEach((n, i) => nodes.set(n.name, boxAt(i)));
 
   const rowBottom = rowTop + boxHeight;
   const busY = (i: number) => rowBottom + m.firstBus + i * m.busGap;

@@ -31,7 +31,7 @@ export interface GraphNode {
   name: string;
   role: GraphRole;
   interfaces: GraphInterface[];
-  /** The device holding the VIP (`eth0:1` on the director, `lo`/`tunl0` on DR/TUN real servers); none for NAT servers and clients. */
+  /** The device holding the VIP (`eth0:1` on the director, `lo`/`tunl0` on DR/TUN real servers); none on NAT servers, clients. */
   vipDevice?: string;
   /** Real servers: `-w`, the method (`-g`/`-m`/`-i`) and the port the web server listens on. */
   weight?: number;
@@ -47,13 +47,14 @@ export const forwardingLabel = (method: Forwarding) => `${method.toUpperCase()} 
 
 export function topologyGraph(scenario: Scenario): TopologyGraph {
   const { vip, port, protocol, scheduler, persistence } = scenario.service;
+  const persistent = persistence ? `, persistent ${persistence}s` : '';
   const methods = [...new Set(realServers(scenario).map((rs) => forwardingOf(scenario, rs).toUpperCase()))];
   const nodes = [...clients(scenario), director(scenario), ...realServers(scenario)].map((n) => graphNode(scenario, n));
   nodes.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
   return {
     name: scenario.name,
     title: scenario.title,
-    service: `${vip}:${port} ${protocol}, scheduler ${scheduler}${persistence ? `, persistent ${persistence}s` : ''}, ${methods.join('+')}`,
+    service: `${vip}:${port} ${protocol}, scheduler ${scheduler}${persistent}, ${methods.join('+')}`,
     vip,
     networks: scenario.networks.map(({ name, subnet, internal }) => ({ name, subnet, internal })),
     nodes,
@@ -70,7 +71,8 @@ function graphNode(scenario: Scenario, node: ScenarioNode): GraphNode {
   if (node.role === 'real-server') {
     const method = forwardingOf(scenario, node);
     const vipDevice = method === 'dr' ? 'lo' : method === 'tun' ? 'tunl0' : undefined;
-    return { ...base, ...(vipDevice ? { vipDevice } : {}), weight: node.weight, forwarding: method, port: serverPort(scenario, node) };
+    const vip = vipDevice ? { vipDevice } : {};
+    return { ...base, ...vip, weight: node.weight, forwarding: method, port: serverPort(scenario, node) };
   }
   return base;
 }

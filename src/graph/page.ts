@@ -4,17 +4,19 @@ const STYLE = `
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8px; }
 .picture { overflow-x: auto; border: 1px solid #ddd; border-radius: 6px; padding: 4px; }
-table { border-collapse: collapse; font-size: 13px; } th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } code, pre { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 pre { background: #f7f7f7; padding: 8px; overflow-x: auto; }
-.status { font-weight: bold; white-space: nowrap; } .pass { color: #1e7b34; } .fail { color: #b3261e; } .not-checked { color: #8a6d00; }
+.status { font-weight: bold; white-space: nowrap; }
+.pass { color: #1e7b34; } .fail { color: #b3261e; } .not-checked { color: #8a6d00; }
 .verdict { font-size: 15px; font-weight: bold; } .muted { color: #666; }
 `;
 
 /** Fetches nothing: a stray reference cannot load. */
 const STATIC_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 /** The live page (`lab ui`): its own inline script, which talks to the server that served it and nothing else. */
-export const LIVE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'unsafe-inline'; connect-src 'self'";
+export const LIVE_POLICY = `${STATIC_POLICY}; script-src 'unsafe-inline'; connect-src 'self'`;
 
 /**
  * A self-contained page: styles inline, pictures inline SVG, and a Content-Security-Policy that forbids loading

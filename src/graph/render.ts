@@ -13,7 +13,9 @@ export function graphFormatFor(file: string | undefined): GraphFormat {
   if (file === undefined) return 'mermaid';
   const format = GRAPH_FORMATS[extname(file).toLowerCase() as keyof typeof GRAPH_FORMATS];
   if (!format) {
-    throw usageError(`Cannot tell the picture's format from "${file}".`, `End the file name with one of ${Object.keys(GRAPH_FORMATS).join(', ')} (e.g. \`lab graph rr-basic -o rr-basic.svg\`).`);
+    const endings = Object.keys(GRAPH_FORMATS).join(', ');
+    const fix = `End the file name with one of ${endings} (e.g. \`lab graph rr-basic -o rr-basic.svg\`).`;
+    throw usageError(`Cannot tell the picture's format from "${file}".`, fix);
   }
   return format;
 }
@@ -23,7 +25,10 @@ export function renderGraph(graph: TopologyGraph, format: GraphFormat): string {
     case 'svg':
       return `<?xml version="1.0" encoding="UTF-8"?>\n${renderSvg(graph)}\n`;
     case 'html':
-      return htmlPage(`${graph.name}: topology`, `<h1>${escapeXml(`lab graph ${graph.name}`)}</h1>\n<div class="picture">${renderSvg(graph)}</div>`);
+      return htmlPage(
+        `${graph.name}: topology`,
+        `<h1>${escapeXml(`lab graph ${graph.name}`)}</h1>\n<div class="picture">${renderSvg(graph)}</div>`,
+      );
     case 'markdown':
       return mermaidMarkdown(graph);
     case 'mermaid':

@@ -20,29 +20,41 @@ export function imageCacheDir(): string {
  * The Debian root filesystem tarball, built from Debian packages alone (no registry) by
  * images/debian/build-rootfs.sh and kept, so a classroom builds it once and imports it offline.
  */
-export async function buildDebianRootfs(opts: { out?: string; rebuild?: boolean; onLine?: (line: string) => void }): Promise<string> {
+export async function buildDebianRootfs(opts: RootfsOptions): Promise<string> {
   const script = join(IMAGES_DIR, 'debian', 'build-rootfs.sh');
   // The cached tarball is named after the recipe, so a changed recipe is rebuilt, never silently reused.
   const recipe = createHash('sha256').update(readFileSync(script)).digest('hex').slice(0, 12);
   const out = resolve(opts.out ?? join(imageCacheDir(), `debian-bookworm-${recipe}.tar`));
   if (existsSync(out) && !opts.rebuild) return out;
   mkdirSync(dirname(out), { recursive: true });
-  await new Promise<void>((resolvePromise, reject) => {
+  await runBuildScript(script, out, opts.onLine);
+  return out;
+}
+
+interface RootfsOptions {
+  out?: string;
+  rebuild?: boolean;
+  onLine?: (line: string) => void;
+}
+
+/** Runs the rootfs recipe, each output line to onLine; a failure carries the output's tail. */
+function runBuildScript(script: string, out: string, onLine: ((line: string) => void) | undefined): Promise<void> {
+  return new Promise<void>((resolvePromise, reject) => {
     const child = spawn('bash', [script, out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
     const onData = (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-4000);
-      for (const line of chunk.toString().split('\n')) if (line.trim()) opts.onLine?.(line);
+      for (const line of chunk.toString().split('\n')) if (line.trim()) onLine?.(line);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', reject);
     child.on('close', (c) => {
-      if (c === 0) resolvePromise();
-      else reject(environmentError(`Building the Debian image from packages failed (exit ${c}).`, 'It needs Debian\'s apt (apt-get download, dpkg-deb) and package lists: run `sudo apt-get update` and try again.', [tail.trim()]));
+      if (c === 0) return resolvePromise();
+      const fix = "It needs Debian's apt (apt-get download, dpkg-deb) and package lists: run `sudo apt-get update`, try again.";
+      reject(environmentError(`Building the Debian image from packages failed (exit ${c}).`, fix, [tail.trim()]));
     });
   });
-  return out;
 }
 
 export async function importRootfs(runtime: DockerRuntime, tar: string, tag: string): Promise<void> {
@@ -51,7 +63,12 @@ export async function importRootfs(runtime: DockerRuntime, tar: string, tag: str
 }
 
 /** Builds images/<base>/Dockerfile through the Engine API (needs a registry for its FROM image). */
-export async function buildFromDockerfile(runtime: DockerRuntime, base: ImageBase, tag: string, onLine: (line: string) => void): Promise<void> {
+export async function buildFromDockerfile(
+  runtime: DockerRuntime,
+  base: ImageBase,
+  tag: string,
+  onLine: (line: string) => void,
+): Promise<void> {
   try {
     await runtime.buildImage(join(IMAGES_DIR, base), tag, onLine);
   } catch (err) {

@@ -89,7 +89,8 @@ export async function up(plan: Plan, runtime: DockerRuntime, listener: UpListene
   const cleaned = progress.started() ? await cleanUp(run, runtime, opts.keepOnFailure === true) : NOTHING_MADE;
   // Ctrl-C while a failure was being cleaned up: the user stopped it, so report that (exit 130/143).
   if (received) throw interruptError(received, progress.where(), cleaned);
-  if (progress.started()) listener.note(`${cleaned.said} ${opts.keepOnFailure || cleaned.failed ? cleaned.fix : '--keep-on-failure keeps it for a look.'}`);
+  const next = opts.keepOnFailure || cleaned.failed ? cleaned.fix : '--keep-on-failure keeps it for a look.';
+  if (progress.started()) listener.note(`${cleaned.said} ${next}`);
   throw outcome.error;
 }
 
@@ -145,7 +146,8 @@ async function afterInterrupt(
 }
 
 function interruptError(signal: NodeJS.Signals, where: string, cleaned: Cleaned): LabError {
-  return new LabError(`Interrupted by ${signal} during ${where}. ${cleaned.said}`, { exitCode: signalExitCode(signal), hint: cleaned.fix });
+  const exitCode = signalExitCode(signal);
+  return new LabError(`Interrupted by ${signal} during ${where}. ${cleaned.said}`, { exitCode, hint: cleaned.fix });
 }
 
 /** What a cleanup did, and what to do next. */
@@ -155,9 +157,15 @@ interface Cleaned {
   /** The engine did not let it: something may be left. */
   failed?: boolean;
 }
-const NOTHING_MADE: Cleaned = { said: 'This run had made nothing yet: nothing is left.', fix: 'Nothing to clean up; run `lab up` again when ready.' };
+const NOTHING_MADE: Cleaned = {
+  said: 'This run had made nothing yet: nothing is left.',
+  fix: 'Nothing to clean up; run `lab up` again when ready.',
+};
 
-// Sorted: containers start at once, so the engine's order (by creation) says nothing.
+/**
+ * `2 containers (rs1, rs2)`, `1 network (lvs_dr)`, `0 networks`; sorted, since containers start at once: the
+ * engine's order (by creation) says nothing.
+ */
 const named = (what: string, names: string[]) =>
   `${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length ? ` (${[...names].sort().join(', ')})` : ''}`;
 
@@ -167,10 +175,15 @@ async function cleanUp(plan: Plan & { runId: string }, runtime: DockerRuntime, k
     const made = keep ? await listRun(runtime, plan.runId) : await teardownRun(runtime, plan.runId);
     const what = `${named('container', made.containers)}, ${named('network', made.networks)}`;
     if (made.containers.length + made.networks.length === 0) return NOTHING_MADE;
-    if (keep) return { said: `Kept what this run made (${what}).`, fix: `Look around with \`lab status\`; remove it with \`lab teardown ${plan.lab}\`.` };
+    const look = `Look around with \`lab status\`; remove it with \`lab teardown ${plan.lab}\`.`;
+    if (keep) return { said: `Kept what this run made (${what}).`, fix: look };
     return { said: `Removed what this run made (${what}).`, fix: 'Nothing of this run is left; run `lab up` again when ready.' };
   } catch (err) {
     const why = err instanceof LabError ? err.message : errorMessage(err);
-    return { failed: true, said: `Could not remove what this run made: ${why}`, fix: `Once the engine answers, remove what is left with \`lab teardown ${plan.lab}\` (\`lab status\` shows it).` };
+    return {
+      failed: true,
+      said: `Could not remove what this run made: ${why}`,
+      fix: `Once the engine answers, remove what is left with \`lab teardown ${plan.lab}\` (\`lab status\` shows it).`,
+    };
   }
 }

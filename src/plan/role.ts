@@ -17,24 +17,40 @@ export function realServerRolePlan(scenario: Scenario, node: string, action: 'st
   const method = forwardingOf(scenario, rs);
   const dir = director(scenario).name;
   const { vip } = scenario.service;
-  const real = { address: realServerInterface(scenario, rs).address, port: serverPort(scenario, rs), forwarding: method, weight: rs.weight };
+  const address = realServerInterface(scenario, rs).address;
+  const real = { address, port: serverPort(scenario, rs), forwarding: method, weight: rs.weight };
   const device = method === 'tun' ? 'tunl0' : 'lo';
   const steps: Step[] = [];
-  const exec = (phase: Step['phase'], on: string, argv: string[], why: string) => steps.push({ kind: 'exec', phase, node: on, argv, command: displayCommand(argv), why });
+  const exec = (phase: Step['phase'], on: string, argv: string[], why: string) =>
+    steps.push({ kind: 'exec', phase, node: on, argv, command: displayCommand(argv), why });
+  const onServer = (argv: string[], why: string) => exec('realServers', rs.name, argv, why);
+  const vipArgv = (verb: 'add' | 'del') => ['ip', 'addr', verb, `${vip}/32`, 'dev', device];
   // Without privileges the ARP settings are fixed at create time and cannot be switched here.
   const arp = method !== 'nat' && rs.arpSuppression && privilegeOf(scenario, rs) !== 'minimal';
-  const arpValues = (on: boolean) => ['sysctl', '-w', ...['all', 'lo'].flatMap((d) => [`net.ipv4.conf.${d}.arp_ignore=${on ? 1 : 0}`, `net.ipv4.conf.${d}.arp_announce=${on ? 2 : 0}`])];
+  const service = virtualService(scenario);
 
   if (action === 'stop') {
-    exec('director', dir, deleteRealServer(virtualService(scenario), real), `Take ${rs.name} out of the virtual service first, so the director sends it nothing new.`);
-    if (method !== 'nat') exec('realServers', rs.name, ['ip', 'addr', 'del', `${vip}/32`, 'dev', device], `lvs-rs.sh stop: the VIP leaves ${device} (ifconfig ${device === 'lo' ? 'lo:0' : device} down).`);
-    if (arp) exec('realServers', rs.name, arpValues(false), 'lvs-rs.sh stop: back to the kernel defaults (arp_ignore=0, arp_announce=0).');
+    const why = `Take ${rs.name} out of the virtual service first, so the director sends it nothing new.`;
+    exec('director', dir, deleteRealServer(service, real), why);
+    const ifconfig = device === 'lo' ? 'lo:0' : device;
+    if (method !== 'nat') onServer(vipArgv('del'), `lvs-rs.sh stop: the VIP leaves ${device} (ifconfig ${ifconfig} down).`);
+    if (arp) onServer(arpSysctl(false), 'lvs-rs.sh stop: back to the kernel defaults (arp_ignore=0, arp_announce=0).');
   } else {
-    if (arp) exec('realServers', rs.name, arpValues(true), 'lvs-rs.sh start: hide the VIP from ARP, before the VIP goes on (seed 000\'s order).');
-    if (method !== 'nat') exec('realServers', rs.name, ['ip', 'addr', 'add', `${vip}/32`, 'dev', device], `lvs-rs.sh start: the VIP on ${device} as /32 (ifconfig lo:0 VIP netmask 255.255.255.255; the host route comes with it).`);
-    exec('director', dir, addRealServer(virtualService(scenario), real), `Put ${rs.name} back into the virtual service.`);
+    if (arp) onServer(arpSysctl(true), "lvs-rs.sh start: hide the VIP from ARP, before the VIP goes on (seed 000's order).");
+    const hostRoute = 'ifconfig lo:0 VIP netmask 255.255.255.255; the host route comes with it';
+    if (method !== 'nat') onServer(vipArgv('add'), `lvs-rs.sh start: the VIP on ${device} as /32 (${hostRoute}).`);
+    exec('director', dir, addRealServer(service, real), `Put ${rs.name} back into the virtual service.`);
   }
   return { lab: scenario.name, scenario, steps };
+}
+
+/** lvs-rs.sh's ARP settings on `all` and `lo`: suppressing (1 and 2) or the kernel's defaults (0 and 0). */
+function arpSysctl(suppress: boolean): string[] {
+  const values = (d: string) => [
+    `net.ipv4.conf.${d}.arp_ignore=${suppress ? 1 : 0}`,
+    `net.ipv4.conf.${d}.arp_announce=${suppress ? 2 : 0}`,
+  ];
+  return ['sysctl', '-w', ...['all', 'lo'].flatMap(values)];
 }
 
 function realServerNamed(scenario: Scenario, node: string): RealServerNode {
@@ -53,5 +69,6 @@ export function webServicePlan(scenario: Scenario, node: string, action: 'start'
   const why = action === 'stop'
     ? 'The web server goes down, as in an outage; a health check should take this server out of the table.'
     : 'The web server comes back; the health check should put this server back in the table.';
-  return { lab: scenario.name, scenario, steps: [{ kind: 'exec', phase: 'realServers', node: rs.name, argv, command: displayCommand(argv), why }] };
+  const step: Step = { kind: 'exec', phase: 'realServers', node: rs.name, argv, command: displayCommand(argv), why };
+  return { lab: scenario.name, scenario, steps: [step] };
 }

@@ -187,68 +187,69 @@ export const scenarioSchema = z
   })
   .describe('An lvs-lab scenario: a classic LVS tutorial as data. `lab up FILE` builds it in Docker; `lab show rr-basic` prints one to start from.')
   .superRefine((s, ctx) => {
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const networks = new Map<string, z.infer<typeof network>>();
     s.networks.forEach((n, i) => {
-      if (networks.has(n.name)) ctx.addIssue({ code: 'custom', path: ['networks', i, 'name'], message: `network "${n.name}" is declared twice` });
+      if (networks.has(n.name)) issue(['networks', i, 'name'], `network "${n.name}" is declared twice`);
       networks.set(n.name, n);
     });
     const seenNames = new Set<string>();
     const seenAddresses = new Map<string, string>();
     s.nodes.forEach((n, i) => {
       if (typeof n !== 'object' || n === null) return;
-      if (seenNames.has(n.name)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'name'], message: `node "${n.name}" is declared twice` });
+      if (seenNames.has(n.name)) issue(['nodes', i, 'name'], `node "${n.name}" is declared twice`);
       seenNames.add(n.name);
       if (n.address !== undefined && n.addresses !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['nodes', i], message: 'give either address or addresses, not both' });
+        issue(['nodes', i], 'give either address or addresses, not both');
         return;
       }
       let pairs: Array<[string, string, (string | number)[]]> = [];
       if (n.address !== undefined) {
         if (s.networks.length !== 1) {
-          ctx.addIssue({ code: 'custom', path: ['nodes', i, 'address'], message: 'this scenario has several networks: use addresses: { <network>: <ip> }' });
+          issue(['nodes', i, 'address'], 'this scenario has several networks: use addresses: { <network>: <ip> }');
           return;
         }
         pairs = [[s.networks[0]!.name, n.address, ['nodes', i, 'address']]];
       } else if (n.addresses !== undefined) {
         pairs = Object.entries(n.addresses).map(([net, ip]) => [net, ip, ['nodes', i, 'addresses', net]]);
-        if (pairs.length === 0) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'addresses'], message: 'needs at least one network' });
+        if (pairs.length === 0) issue(['nodes', i, 'addresses'], 'needs at least one network');
       } else {
-        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'address'], message: 'every node needs an address' });
+        issue(['nodes', i, 'address'], 'every node needs an address');
       }
       for (const [netName, ip, path] of pairs) {
         if (typeof ip !== 'string' || !isIpv4(ip)) continue; // already reported as not an IPv4 address
         const net = networks.get(netName);
         if (!net) {
-          ctx.addIssue({ code: 'custom', path, message: `no network named "${netName}"` });
+          issue(path, `no network named "${netName}"`);
           continue;
         }
         const subnet = parseCidr(net.subnet);
         if (!subnet) continue;
         const problem = hostAddressProblem(subnet, ip);
-        if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
-        if (ip === s.service.vip) ctx.addIssue({ code: 'custom', path, message: 'is the VIP; the VIP is added by the lab, give the node its own address' });
+        if (problem) issue(path, problem);
+        if (ip === s.service.vip) issue(path, 'is the VIP; the VIP is added by the lab, give the node its own address');
         const key = `${netName}/${ip}`;
         const other = seenAddresses.get(key);
-        if (other) ctx.addIssue({ code: 'custom', path, message: `${ip} is already ${other}'s address` });
+        if (other) issue(path, `${ip} is already ${other}'s address`);
         seenAddresses.set(key, n.name);
       }
     });
 
     const directors = s.nodes.filter((n) => n.role === 'director');
-    if (directors.length !== 1) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `needs exactly one director, found ${directors.length}` });
-    if (!s.nodes.some((n) => n.role === 'real-server')) ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'needs at least one real-server' });
+    if (directors.length !== 1) issue(['nodes'], `needs exactly one director, found ${directors.length}`);
+    if (!s.nodes.some((n) => n.role === 'real-server')) issue(['nodes'], 'needs at least one real-server');
     if (!s.nodes.some((n) => n.role === 'client')) {
-      ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'needs a client node: verify sends its requests from there' });
+      issue(['nodes'], 'needs a client node: verify sends its requests from there');
     }
 
     const vipNetworkName = s.service.network ?? (directors[0] ? nodeNetworkNames(directors[0], s.networks)[0] : undefined);
     const vipNetwork = vipNetworkName ? networks.get(vipNetworkName) : undefined;
     if (s.service.network !== undefined && !vipNetwork) {
-      ctx.addIssue({ code: 'custom', path: ['service', 'network'], message: `no network named "${s.service.network}"` });
+      issue(['service', 'network'], `no network named "${s.service.network}"`);
     } else if (vipNetwork) {
       const subnet = parseCidr(vipNetwork.subnet);
       const problem = subnet && isIpv4(s.service.vip) ? hostAddressProblem(subnet, s.service.vip) : undefined;
-      if (problem) ctx.addIssue({ code: 'custom', path: ['service', 'vip'], message: `${problem} (network ${vipNetwork.name})` });
+      if (problem) issue(['service', 'vip'], `${problem} (network ${vipNetwork.name})`);
     }
 
     const pageOwners = new Map<string, string>();
@@ -257,22 +258,23 @@ export const scenarioSchema = z
       if (typeof n.page === 'string') {
         // verify names the server that answered by its page, compared trimmed.
         const other = pageOwners.get(n.page.trim());
-        if (other) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'page'], message: `the same page as ${other}: verify tells real servers apart by their pages` });
+        if (other) issue(['nodes', i, 'page'], `the same page as ${other}: verify tells real servers apart by their pages`);
         pageOwners.set(n.page.trim(), n.name);
       }
       const method = n.forwarding ?? s.forwarding;
       if (n.port !== undefined && n.port !== s.service.port && method !== 'nat') {
-        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'port'], message: `only NAT can map ports; ${method.toUpperCase()} keeps the VIP's port ${s.service.port}` });
+        issue(['nodes', i, 'port'], `only NAT can map ports; ${method.toUpperCase()} keeps the VIP's port ${s.service.port}`);
       }
       if (method === 'dr' && directors[0]) {
         const shared = nodeNetworkNames(n, s.networks).filter((net) => nodeNetworkNames(directors[0]!, s.networks).includes(net));
-        if (shared.length === 0) ctx.addIssue({ code: 'custom', path: ['nodes', i], message: 'DR needs the real server on the same L2 network as the director' });
+        if (shared.length === 0) issue(['nodes', i], 'DR needs the real server on the same L2 network as the director');
       }
     });
 
     const labelBytes = labelSizeOnTheWire(s);
     if (labelBytes > MAX_LABEL_BYTES) {
-      ctx.addIssue({ code: 'custom', path: [], message: `the scenario is ${Math.ceil(labelBytes / 1024)} KB as sent to Docker in each container's labels, at most ${MAX_LABEL_BYTES / 1024} KB: shorten pages and descriptions, or use fewer nodes` });
+      const sizes = `${Math.ceil(labelBytes / 1024)} KB as sent to Docker in each container's labels, at most ${MAX_LABEL_BYTES / 1024} KB`;
+      issue([], `the scenario is ${sizes}: shorten pages and descriptions, or use fewer nodes`);
     }
   }, { when: (payload) => hasCheckableShape(payload.value) });
 

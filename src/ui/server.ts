@@ -21,7 +21,8 @@ export interface UiServer {
  */
 export async function startUiServer(page: string, actions: LabActions, port = 0): Promise<UiServer> {
   const server = createServer((req, res) => {
-    handle(req, res, server, page, actions).catch((err: unknown) => send(res, 500, { error: err instanceof Error ? err.message : String(err) }));
+    const failed = (err: unknown) => send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+    handle(req, res, server, page, actions).catch(failed);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -37,11 +38,21 @@ export async function startUiServer(page: string, actions: LabActions, port = 0)
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, server: Server, page: string, actions: LabActions): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  server: Server,
+  page: string,
+  actions: LabActions,
+): Promise<void> {
   const { port } = server.address() as AddressInfo;
-  if (req.headers.host !== `${UI_HOST}:${port}` && req.headers.host !== `localhost:${port}`) return send(res, 421, { error: 'lab ui answers only on its loopback address' });
+  if (req.headers.host !== `${UI_HOST}:${port}` && req.headers.host !== `localhost:${port}`) {
+    return send(res, 421, { error: 'lab ui answers only on its loopback address' });
+  }
   const route = `${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
-  if (req.method === 'POST' && req.headers[UI_HEADER] !== '1') return send(res, 403, { error: `POST needs the ${UI_HEADER} header` });
+  if (req.method === 'POST' && req.headers[UI_HEADER] !== '1') {
+    return send(res, 403, { error: `POST needs the ${UI_HEADER} header` });
+  }
   switch (route) {
     case 'GET /':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -51,7 +62,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, server: Server,
       return send(res, 200, await actions.state());
     case 'POST /api/requests': {
       const count = Number((await readJson(req)).count);
-      if (!Number.isInteger(count) || count < 1 || count > MAX_REQUESTS) return send(res, 400, { error: `count must be 1 to ${MAX_REQUESTS}` });
+      if (!Number.isInteger(count) || count < 1 || count > MAX_REQUESTS) {
+        return send(res, 400, { error: `count must be 1 to ${MAX_REQUESTS}` });
+      }
       return send(res, 200, await actions.sendRequests(count));
     }
     case 'POST /api/node': {
@@ -71,7 +84,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, server: Server,
 
 function nodeAction(body: Record<string, unknown>): NodeAction | undefined {
   const { group, action, node } = body;
-  if ((group !== 'rs' && group !== 'web') || (action !== 'start' && action !== 'stop') || typeof node !== 'string') return undefined;
+  const known = (group === 'rs' || group === 'web') && (action === 'start' || action === 'stop');
+  if (!known || typeof node !== 'string') return undefined;
   return { group, action, node };
 }
 
