@@ -6,9 +6,12 @@ export const PHASES = {
   containers: 'Start the containers',
   init: 'Wait for systemd to boot',
   ipvsCheck: 'Check that the kernel has IPVS',
+  appServices: 'Set up the application\'s services',
+  appWeb: 'Set up the real servers\' web stack',
   realServers: 'Configure the real servers',
   director: 'Configure the director',
   clients: 'Configure the clients',
+  app: 'Install the application through the VIP',
 } as const;
 export type Phase = keyof typeof PHASES;
 
