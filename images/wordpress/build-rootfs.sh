@@ -82,7 +82,10 @@ mkdir -p "$R"/var/lib/nfs/rpc_pipefs "$R"/var/lib/nfs/v4recovery
 chroot "$R" chown statd /var/lib/nfs/sm /var/lib/nfs/sm.bak /var/lib/nfs/state
 # mariadb-server's postinst: the system tables (what CentOS 6's `service mysqld start` did at its first start)
 # A small redo log (the 10.11 default is 96 MB of zeros in the image): a lab's database holds a few posts.
-printf '[mysqld]\ninnodb_log_file_size = 8M\n' > "$R"/etc/mysql/mariadb.conf.d/60-lvs-lab.cnf
+# A bounded buffer pool: 10.11.12+ reserves address space for innodb_buffer_pool_size_max, by default 8 TB,
+# which a User-Mode Linux guest cannot map ("InnoDB: Cannot map innodb_buffer_pool_size_max=8388608m").
+printf '[mysqld]\ninnodb_log_file_size = 8M\ninnodb_buffer_pool_size = 32M\ninnodb_buffer_pool_size_max = 64M\n' \
+  > "$R"/etc/mysql/mariadb.conf.d/60-lvs-lab.cnf
 mkdir -p "$R"/var/lib/mysql "$R"/run/mysqld && chroot "$R" chown mysql:mysql /var/lib/mysql /run/mysqld
 chroot "$R" /usr/bin/mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db --skip-name-resolve --force \
   > "$W/install-db.log" 2>&1 || { tail -20 "$W/install-db.log" >&2; die 1 "mariadb-install-db failed in the rootfs"; }

@@ -100,7 +100,8 @@ const director = z
       .min(8)
       .max(32)
       .optional()
-      .describe('The VIP\'s mask on the director: 32 is seed 004\'s `ifconfig eth0:2 $vip netmask 255.255.255.255`. Default: the network\'s prefix (seed 000\'s /16).'),
+      .describe('The VIP\'s mask on the director: 32 is seed 004\'s `ifconfig eth0:2 $vip netmask 255.255.255.255`. ' +
+        'Default: the network\'s prefix (seed 000\'s /16).'),
     vipHostRoute: z
       .boolean()
       .default(false)
@@ -137,11 +138,13 @@ const realServer = z
     webServer: z
       .enum(WEB_SERVERS)
       .default('httpd')
-      .describe('The web server it runs: `httpd` (Apache, `systemctl start httpd`, seeds 000-003) or `nginx` (`systemctl start nginx`, seeds 003\'s cluster and 004). Both serve /var/www/html. Default httpd.'),
+      .describe('The web server it runs: `httpd` (Apache, `systemctl start httpd`, seeds 000-003) or `nginx` ' +
+        '(`systemctl start nginx`, seeds 003\'s cluster and 004). Both serve /var/www/html. Default httpd.'),
     vipHostRoute: z
       .boolean()
       .default(false)
-      .describe('DR: seed 003/004\'s `route add -host $vip dev lo:0` after the VIP goes on lo. Default false (the /32 on lo already routes it).'),
+      .describe('DR: seed 003/004\'s `route add -host $vip dev lo:0` after the VIP goes on lo. ' +
+        'Default false (the /32 on lo already routes it).'),
   })
   .describe('A real server (RS) behind the VIP.');
 
@@ -157,25 +160,33 @@ const service = z
     ...nodeCommon,
     role: z.literal('service').describe('A node of the application behind the real servers: no part of LVS.'),
   })
-  .describe('A node that is neither director, real server nor client: seed 003\'s NFS server and MySQL server. `setup` configures it.');
+  .describe('A node that is neither director, real server nor client: seed 003\'s NFS server and MySQL server. ' +
+    '`setup` configures it.');
 
 const node = z
   .discriminatedUnion('role', [director, realServer, client, service])
   .describe('A container of the lab; `role` says which kind: director, real-server, client or service.');
 
-/** When an application step runs: before the LVS roles (its services, the real servers' web stack), or after (through the VIP). */
+/** When an application step runs: before the LVS roles (its services, the real servers' web stack), or after (the VIP). */
 export const SETUP_PHASES = ['services', 'web', 'app'] as const;
 
 const setupStep = z
   .strictObject({
-    nodes: z.array(nodeName).min(1).max(64).describe('The nodes it runs on (`nodes[].name`), one after the other: the same commands on each.'),
+    nodes: z
+      .array(nodeName)
+      .min(1)
+      .max(64)
+      .describe('The nodes it runs on (`nodes[].name`), one after the other: the same commands on each.'),
     phase: z
       .enum(SETUP_PHASES)
       .describe(
-        'When it runs: `services` first (the NFS server, the database), `web` on the real servers before their LVS role (mount, nginx, php-fpm), ' +
+        'When it runs: `services` first (the NFS server, the database), `web` on the real servers before their ' +
+          'LVS role (mount, nginx, php-fpm), ' +
           '`app` once the director balances (installing the application through the VIP).',
       ),
-    run: text(16384).min(1).describe('The commands, as a shell script (`sh -c`): what the tutorial types, files written with here-documents.'),
+    run: text(16384)
+      .min(1)
+      .describe('The commands, as a shell script (`sh -c`): what the tutorial types, files written with here-documents.'),
     why: text(1024).min(1).describe('The tutorial\'s reason for the step, shown under it by `--dry-run` and `-v`.'),
   })
   .describe('One step of the application\'s setup (seed 003: exports, mount, database and grant, nginx and php-fpm, wp-config).');
@@ -216,11 +227,13 @@ export const scenarioSchema = z
           .regex(/^\/[A-Za-z0-9._~\/-]*$/, 'a URL path like / or /rs.html')
           .max(200)
           .default('/')
-          .describe('The URL path `lab verify` requests through the VIP: where each real server serves its own page. Default /. An application lab (wordpress) serves the application at / and the pages beside it.'),
+          .describe('The URL path `lab verify` requests through the VIP: where each real server serves its own page. ' +
+            'Default /. An application lab (wordpress) serves the application at / and the pages beside it.'),
         clearFirst: z
           .boolean()
           .default(false)
-          .describe('Seed 004\'s `ipvsadm -C` before `-A`: start from an empty table, so the script can run again. Default false.'),
+          .describe('Seed 004\'s `ipvsadm -C` before `-A`: start from an empty table, so the script can run again. ' +
+            'Default false.'),
         manager: z
           .enum(['ipvsadm', 'keepalived'])
           .default('ipvsadm')
@@ -242,85 +255,92 @@ export const scenarioSchema = z
     app: z
       .strictObject({
         kind: z.literal('wordpress').describe('The application: WordPress (seed 003).'),
-        user: text(60).min(1).describe('Its administrator, as the install page (or `setup`) created it: `lab verify` posts through the VIP as this user (XML-RPC).'),
+        user: text(60)
+          .min(1)
+          .describe('Its administrator, as the install page (or `setup`) created it: ' +
+            '`lab verify` posts through the VIP as this user (XML-RPC).'),
         password: text(200).min(1).describe('That administrator\'s password.'),
         sharedDir: z
           .string()
           .regex(/^\/[A-Za-z0-9._\/-]+$/, 'an absolute path')
-          .describe('Where every real server mounts the code shared over NFS (seed 003: /wordpress): `lab verify` writes a file there on one and reads it on the other.'),
+          .describe('Where every real server mounts the code shared over NFS (seed 003: /wordpress): ' +
+            '`lab verify` writes a file there on one and reads it on the other.'),
       })
       .optional()
-      .describe('The application behind the VIP, for `lab verify` to prove: answers through the VIP, shared database, shared files, one real server down. Default: none (static pages).'),
+      .describe('The application behind the VIP, for `lab verify` to prove: answers through the VIP, shared database, ' +
+        'shared files, one real server down. Default: none (static pages).'),
     setup: z
       .array(setupStep)
       .max(64)
       .default([])
-      .describe('The application\'s setup steps, in order within each phase (seed 003\'s WordPress cluster). Default: none (the static pages).'),
+      .describe('The application\'s setup steps, in order within each phase (seed 003\'s WordPress cluster). ' +
+        'Default: none (the static pages).'),
   })
   .describe('An lvs-lab scenario: a classic LVS tutorial as data. `lab up FILE` builds it in Docker; `lab show rr-basic` prints one to start from.')
   .superRefine((s, ctx) => {
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const networks = new Map<string, z.infer<typeof network>>();
     s.networks.forEach((n, i) => {
-      if (networks.has(n.name)) ctx.addIssue({ code: 'custom', path: ['networks', i, 'name'], message: `network "${n.name}" is declared twice` });
+      if (networks.has(n.name)) issue(['networks', i, 'name'], `network "${n.name}" is declared twice`);
       networks.set(n.name, n);
     });
     const seenNames = new Set<string>();
     const seenAddresses = new Map<string, string>();
     s.nodes.forEach((n, i) => {
       if (typeof n !== 'object' || n === null) return;
-      if (seenNames.has(n.name)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'name'], message: `node "${n.name}" is declared twice` });
+      if (seenNames.has(n.name)) issue(['nodes', i, 'name'], `node "${n.name}" is declared twice`);
       seenNames.add(n.name);
       if (n.address !== undefined && n.addresses !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['nodes', i], message: 'give either address or addresses, not both' });
+        issue(['nodes', i], 'give either address or addresses, not both');
         return;
       }
       let pairs: Array<[string, string, (string | number)[]]> = [];
       if (n.address !== undefined) {
         if (s.networks.length !== 1) {
-          ctx.addIssue({ code: 'custom', path: ['nodes', i, 'address'], message: 'this scenario has several networks: use addresses: { <network>: <ip> }' });
+          issue(['nodes', i, 'address'], 'this scenario has several networks: use addresses: { <network>: <ip> }');
           return;
         }
         pairs = [[s.networks[0]!.name, n.address, ['nodes', i, 'address']]];
       } else if (n.addresses !== undefined) {
         pairs = Object.entries(n.addresses).map(([net, ip]) => [net, ip, ['nodes', i, 'addresses', net]]);
-        if (pairs.length === 0) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'addresses'], message: 'needs at least one network' });
+        if (pairs.length === 0) issue(['nodes', i, 'addresses'], 'needs at least one network');
       } else {
-        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'address'], message: 'every node needs an address' });
+        issue(['nodes', i, 'address'], 'every node needs an address');
       }
       for (const [netName, ip, path] of pairs) {
         if (typeof ip !== 'string' || !isIpv4(ip)) continue; // already reported as not an IPv4 address
         const net = networks.get(netName);
         if (!net) {
-          ctx.addIssue({ code: 'custom', path, message: `no network named "${netName}"` });
+          issue(path, `no network named "${netName}"`);
           continue;
         }
         const subnet = parseCidr(net.subnet);
         if (!subnet) continue;
         const problem = hostAddressProblem(subnet, ip);
-        if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
-        if (ip === s.service.vip) ctx.addIssue({ code: 'custom', path, message: 'is the VIP; the VIP is added by the lab, give the node its own address' });
+        if (problem) issue(path, problem);
+        if (ip === s.service.vip) issue(path, 'is the VIP; the VIP is added by the lab, give the node its own address');
         const key = `${netName}/${ip}`;
         const other = seenAddresses.get(key);
-        if (other) ctx.addIssue({ code: 'custom', path, message: `${ip} is already ${other}'s address` });
+        if (other) issue(path, `${ip} is already ${other}'s address`);
         seenAddresses.set(key, n.name);
       }
     });
 
     const directors = s.nodes.filter((n) => n.role === 'director');
-    if (directors.length !== 1) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `needs exactly one director, found ${directors.length}` });
-    if (!s.nodes.some((n) => n.role === 'real-server')) ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'needs at least one real-server' });
+    if (directors.length !== 1) issue(['nodes'], `needs exactly one director, found ${directors.length}`);
+    if (!s.nodes.some((n) => n.role === 'real-server')) issue(['nodes'], 'needs at least one real-server');
     if (!s.nodes.some((n) => n.role === 'client')) {
-      ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'needs a client node: verify sends its requests from there' });
+      issue(['nodes'], 'needs a client node: verify sends its requests from there');
     }
 
     const vipNetworkName = s.service.network ?? (directors[0] ? nodeNetworkNames(directors[0], s.networks)[0] : undefined);
     const vipNetwork = vipNetworkName ? networks.get(vipNetworkName) : undefined;
     if (s.service.network !== undefined && !vipNetwork) {
-      ctx.addIssue({ code: 'custom', path: ['service', 'network'], message: `no network named "${s.service.network}"` });
+      issue(['service', 'network'], `no network named "${s.service.network}"`);
     } else if (vipNetwork) {
       const subnet = parseCidr(vipNetwork.subnet);
       const problem = subnet && isIpv4(s.service.vip) ? hostAddressProblem(subnet, s.service.vip) : undefined;
-      if (problem) ctx.addIssue({ code: 'custom', path: ['service', 'vip'], message: `${problem} (network ${vipNetwork.name})` });
+      if (problem) issue(['service', 'vip'], `${problem} (network ${vipNetwork.name})`);
     }
 
     const pageOwners = new Map<string, string>();
@@ -329,28 +349,29 @@ export const scenarioSchema = z
       if (typeof n.page === 'string') {
         // verify names the server that answered by its page, compared trimmed.
         const other = pageOwners.get(n.page.trim());
-        if (other) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'page'], message: `the same page as ${other}: verify tells real servers apart by their pages` });
+        if (other) issue(['nodes', i, 'page'], `the same page as ${other}: verify tells real servers apart by their pages`);
         pageOwners.set(n.page.trim(), n.name);
       }
       const method = n.forwarding ?? s.forwarding;
       if (n.port !== undefined && n.port !== s.service.port && method !== 'nat') {
-        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'port'], message: `only NAT can map ports; ${method.toUpperCase()} keeps the VIP's port ${s.service.port}` });
+        issue(['nodes', i, 'port'], `only NAT can map ports; ${method.toUpperCase()} keeps the VIP's port ${s.service.port}`);
       }
       if (method === 'dr' && directors[0]) {
         const shared = nodeNetworkNames(n, s.networks).filter((net) => nodeNetworkNames(directors[0]!, s.networks).includes(net));
-        if (shared.length === 0) ctx.addIssue({ code: 'custom', path: ['nodes', i], message: 'DR needs the real server on the same L2 network as the director' });
+        if (shared.length === 0) issue(['nodes', i], 'DR needs the real server on the same L2 network as the director');
       }
     });
 
     (s.setup ?? []).forEach((step, i) => {
       (Array.isArray(step?.nodes) ? step.nodes : []).forEach((name, j) => {
-        if (!seenNames.has(name)) ctx.addIssue({ code: 'custom', path: ['setup', i, 'nodes', j], message: `no node named "${name}"` });
+        if (!seenNames.has(name)) issue(['setup', i, 'nodes', j], `no node named "${name}"`);
       });
     });
 
     const labelBytes = labelSizeOnTheWire(s);
     if (labelBytes > MAX_LABEL_BYTES) {
-      ctx.addIssue({ code: 'custom', path: [], message: `the scenario is ${Math.ceil(labelBytes / 1024)} KB as sent to Docker in each container's labels, at most ${MAX_LABEL_BYTES / 1024} KB: shorten pages and descriptions, or use fewer nodes` });
+      const sizes = `${Math.ceil(labelBytes / 1024)} KB as sent to Docker in each container's labels, at most ${MAX_LABEL_BYTES / 1024} KB`;
+      issue([], `the scenario is ${sizes}: shorten pages and descriptions, or use fewer nodes`);
     }
   }, { when: (payload) => hasCheckableShape(payload.value) });
 
