@@ -50,11 +50,15 @@ beforeAll(async () => {
       lab('nginx-dr:director', 'exec', 'lvs', '--', 'sh', '-c', 'ip -4 addr show dev eth0; ip route show 192.168.188.120; ipvsadm -Ln'),
       lab('nginx-dr:teardown', 'teardown', 'nginx-dr'),
       leftovers,
+      { name: 'images', argv: ['curl', '-s', '--unix-socket', '/var/run/docker.sock', 'http://d/images/json'] },
     ],
   });
   for (const r of run.results) process.stdout.write(`[uml] ${r.name}: exit ${r.exitCode} in ${r.seconds.toFixed(1)} s\n`);
-  process.stdout.write(`[figures] wordpress image tarball ${imageMb} MB; up wordpress ${result('up').seconds.toFixed(1)} s in UML` +
-    ` (image import included); verify ${result('verify').seconds.toFixed(1)} s; nginx-dr up ${result('nginx-dr:up').seconds.toFixed(1)} s\n`);
+  const listed = JSON.parse(result('images').stdout) as Array<{ RepoTags: string[] | null; Size: number }>;
+  const images = listed.map((i) => `${i.RepoTags?.[0] ?? '?'} ${Math.round(i.Size / 1e6)} MB`).join(', ');
+  process.stdout.write(`[figures] wordpress image tarball ${imageMb} MB; images in the guest: ${images}; ` +
+    `up wordpress ${result('up').seconds.toFixed(1)} s in UML (image import included); ` +
+    `verify ${result('verify').seconds.toFixed(1)} s; nginx-dr up ${result('nginx-dr:up').seconds.toFixed(1)} s\n`);
 }, 2_400_000);
 
 describe('seed 003: WordPress on NFS and MySQL behind LVS-DR (real kernel)', () => {
