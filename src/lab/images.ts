@@ -52,30 +52,34 @@ const recipeHash = (scripts: string[]) => {
   return hash.digest('hex').slice(0, 12);
 };
 
-async function cachedRootfs(name: string, [script, ...args]: string[], opts: RootfsOptions): Promise<string> {
+/** The tarball `name` in the cache, or made by `recipe` (the script, then its arguments; the output path last). */
+async function cachedRootfs(name: string, recipe: string[], opts: RootfsOptions): Promise<string> {
   const out = resolve(opts.out ?? join(imageCacheDir(), name));
   if (existsSync(out) && !opts.rebuild) return out;
   mkdirSync(dirname(out), { recursive: true });
-  await new Promise<void>((resolvePromise, reject) => {
-    const child = spawn('bash', [script!, ...args, out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await runBuildScript(name, [...recipe, out], opts.onLine);
+  return out;
+}
+
+/** Runs a rootfs recipe, each output line to onLine; a failure carries the output's tail. */
+function runBuildScript(name: string, argv: string[], onLine: ((line: string) => void) | undefined): Promise<void> {
+  return new Promise<void>((resolvePromise, reject) => {
+    const child = spawn('bash', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
     const onData = (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-4000);
-      for (const line of chunk.toString().split('\n')) if (line.trim()) opts.onLine?.(line);
+      for (const line of chunk.toString().split('\n')) if (line.trim()) onLine?.(line);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', reject);
     child.on('close', (c) => {
-      if (c === 0) resolvePromise();
-      else {
-        reject(environmentError(`Building ${name} from Debian packages failed (exit ${c}).`,
-          'It needs Debian\'s apt (apt-get download, dpkg-deb) and package lists: run `sudo apt-get update` and try again.',
-          [tail.trim()]));
-      }
+      if (c === 0) return resolvePromise();
+      const fix = "It needs Debian's apt (apt-get download, dpkg-deb) and package lists: run `sudo apt-get update`, try again.";
+      const what = `Building ${name} from Debian packages failed (exit ${c}).`;
+      reject(environmentError(what, fix, [tail.trim()]));
     });
   });
-  return out;
 }
 
 export async function importRootfs(runtime: DockerRuntime, tar: string, tag: string): Promise<void> {
@@ -84,7 +88,12 @@ export async function importRootfs(runtime: DockerRuntime, tar: string, tag: str
 }
 
 /** Builds images/<base>/Dockerfile through the Engine API (needs a registry for its FROM image). */
-export async function buildFromDockerfile(runtime: DockerRuntime, base: ImageBase, tag: string, onLine: (line: string) => void): Promise<void> {
+export async function buildFromDockerfile(
+  runtime: DockerRuntime,
+  base: ImageBase,
+  tag: string,
+  onLine: (line: string) => void,
+): Promise<void> {
   try {
     await runtime.buildImage(join(IMAGES_DIR, base), tag, onLine);
   } catch (err) {
