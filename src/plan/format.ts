@@ -20,9 +20,7 @@ export function formatPlan(plan: Plan, opts: { width?: number } = {}): string {
       phase = step.phase;
       lines.push(`== ${PHASES[phase]}`);
     }
-    // A multi-line command (an application's setup script) stays indented under its number.
-    const command = step.command.replaceAll('\n', `\n${' '.repeat(WHY.length)}`);
-    lines.push(`${String(i + 1).padStart(3)}. [${stepWhere(step)}] ${command}`);
+    lines.push(`${String(i + 1).padStart(3)}. [${stepWhere(step)}] ${step.command}`);
     lines.push(...whyLines(step.why, opts.width));
   });
   lines.push('', `${plan.steps.length} steps. Nothing was run (--dry-run).`);

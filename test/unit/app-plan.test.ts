@@ -44,10 +44,11 @@ describe('seed 003: the WordPress cluster as a plan', () => {
     expect(execs(steps).find((x) => x.node === 'nfs' && x.command.includes('/etc/exports'))!.command).toContain('/data/wordpress 172.16.0.0/16(rw');
   });
 
-  it('shows each setup step under its phase with the seed\'s reason, the script indented under its number', () => {
+  it('shows each setup step under its phase with the seed\'s reason, the script as typed (its here-documents copyable)', () => {
     const text = formatPlan(plan('wordpress'));
     for (const phase of ['appServices', 'appWeb', 'app'] as const) expect(text).toContain(`== ${PHASES[phase]}`);
-    expect(text).toMatch(/\[rs1\] rm -f \/etc\/nginx\/sites-enabled\/default\n {12}cat > \/etc\/nginx\/conf.d\/wordpress.conf/);
+    expect(text).toMatch(/\[rs1\] rm -f \/etc\/nginx\/sites-enabled\/default\ncat > \/etc\/nginx\/conf.d\/wordpress.conf/);
+    expect(text).toMatch(/\n {4}\}\n\}\nEOF\n/);
     expect(text).toMatch(/why: 二\. 安装mysql/);
     for (const s of execs(steps)) expect(s.why.trim().length, s.command).toBeGreaterThan(0);
   });
