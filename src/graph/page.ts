@@ -18,6 +18,9 @@ const STATIC_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src da
 /** The live page (`lab ui`): its own inline script, which talks to the server that served it and nothing else. */
 export const LIVE_POLICY = `${STATIC_POLICY}; script-src 'unsafe-inline'; connect-src 'self'`;
 
+/** A table's header row; the heads are fixed text (they may hold markup), not escaped. */
+export const headRow = (heads: string[]) => `<tr>${heads.map((h) => `<th>${h}</th>`).join('')}</tr>`;
+
 /**
  * A self-contained page: styles inline, pictures inline SVG, and a Content-Security-Policy that forbids loading
  * anything from anywhere (the static pages have no script at all; `script` is for the live page).

@@ -12,9 +12,10 @@ const attributes = (attrs: Attributes) =>
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => ` ${k}="${v}"`)
     .join('');
-/** An opening tag, or with content the whole element; without content and `open`, a self-closed one. */
+/** The whole element with its content; without content, a self-closed one. */
 const tag = (name: string, attrs: Attributes, content?: string) =>
   content === undefined ? `<${name}${attributes(attrs)}/>` : `<${name}${attributes(attrs)}>${content}</${name}>`;
+/** An opening tag alone, for an element whose children follow on their own lines. */
 const openTag = (name: string, attrs: Attributes) => `<${name}${attributes(attrs)}>`;
 
 /** One arrow of a measured path, drawn above the row: a hop of verify's hop table. */

@@ -51,7 +51,8 @@ function runBuildScript(script: string, out: string, onLine: ((line: string) => 
     child.on('error', reject);
     child.on('close', (c) => {
       if (c === 0) return resolvePromise();
-      const fix = "It needs Debian's apt (apt-get download, dpkg-deb) and package lists: run `sudo apt-get update`, try again.";
+      const fix =
+        "It needs Debian's apt (apt-get download, dpkg-deb) and package lists: run `sudo apt-get update` and try again.";
       reject(environmentError(`Building the Debian image from packages failed (exit ${c}).`, fix, [tail.trim()]));
     });
   });

@@ -1,5 +1,5 @@
 import { topologyGraph } from '../graph/model.js';
-import { htmlPage } from '../graph/page.js';
+import { headRow, htmlPage } from '../graph/page.js';
 import { escapeXml as esc, renderSvg } from '../graph/svg.js';
 import {
   addressOn,
@@ -39,12 +39,12 @@ export function livePage(scenario: Scenario): string {
   const heads = ['real server', 'address', ...LIVE_COLUMNS, 'actions (as <code>lab rs</code> / <code>lab web</code>)'];
   const body = [
     `<h1>lab ui ${esc(scenario.name)}</h1>`,
-    `<p class="muted">${FROM_DIRECTOR} ${REFRESH_MS / 1000} s: <span id="updated">waiting</span>. ${LOOPBACK_ONLY}</p>`,
+    `<p class="muted">${refreshNote(REFRESH_MS / 1000)}</p>`,
     `<div class="picture" id="picture">${renderSvg(topologyGraph(scenario))}</div>`,
     `<p>${requestForm(config.client)} <span class="muted">${SEND_NOTE}</span></p>`,
     '<p class="muted" id="timing"></p>',
     '<h2>Real servers in the director\'s table</h2>',
-    `<table id="servers"><tr>${heads.map((h) => `<th>${h}</th>`).join('')}</tr>`,
+    `<table id="servers">${headRow(heads)}`,
     ...rows,
     '</table>',
     '<h2>Log</h2>',
@@ -57,8 +57,9 @@ export function livePage(scenario: Scenario): string {
   return htmlPage(`lab ui ${scenario.name}`, body, script);
 }
 
-const FROM_DIRECTOR = 'Live from the director (<code>ipvsadm -Ln</code>, <code>ipvsadm -Ln --stats</code>), every';
-const LOOPBACK_ONLY = "Served on this machine's loopback only; Ctrl-C in the terminal stops it.";
+const refreshNote = (seconds: number) =>
+  `Live from the director (<code>ipvsadm -Ln</code>, <code>ipvsadm -Ln --stats</code>), every ${seconds} s: ` +
+  '<span id="updated">waiting</span>. Served on this machine\'s loopback only; Ctrl-C in the terminal stops it.';
 const SEND_NOTE =
   "each a new TCP connection, with tcpdump on every node meanwhile; the dots follow each connection's path as captured " +
   "(request blue, reply red). A connection not captured is drawn as its server's forwarding method goes, and its log line " +

@@ -1,6 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { topologyGraph } from '../graph/model.js';
-import { htmlPage } from '../graph/page.js';
+import { headRow, htmlPage } from '../graph/page.js';
 import { escapeXml as esc, renderSvg, type PathArrow } from '../graph/svg.js';
 import { addressOn, clients, realServerInterface, realServers, vipInterface } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -118,9 +118,6 @@ function countsSection(report: VerifyReport, scenario: Scenario): string {
     `<p class="muted">${esc(shareNote(report, scenario, shares))}${unanswered} Sequence: <code>${sequence}</code></p>`,
   ].join('\n');
 }
-
-/** A table's header row; the heads are fixed text, not escaped. */
-const headRow = (heads: string[]) => `<tr>${heads.map((h) => `<th>${h}</th>`).join('')}</tr>`;
 
 function shareNote(report: VerifyReport, scenario: Scenario, shares: Map<string, number> | undefined): string {
   if (shares && report.scheduler === 'rr') return 'Expected share: rr gives each server with weight > 0 the same share.';
