@@ -1,10 +1,14 @@
 /**
- * Benchmark: how long a systemd lab takes to go away. Starts N systemd containers on the local engine
- * (the capabilities profile, so it runs where --privileged is refused), waits for systemd, then measures
+ * Benchmark: how long containers take to start, one after another and all at once (as `lab up` starts
+ * them), and a systemd lab to go away, on the local engine (its cores; the host part of `npm run bench`).
+ * Starts N+2 plain containers (`sleep infinity`, no privileges) one after another, removes them, starts
+ * them all at once; then N+2 systemd containers (the capabilities profile, so it runs where --privileged
+ * is refused) one after another, likewise removed and started at once, waits for systemd, then measures
  * `docker stop` with SIGRTMIN+3 (what lab sets) against the 10 s SIGTERM default on one node, and lab's
  * teardown (force removal) of the rest. Prints figures; asserts nothing. Usage: npm run bench [-- N]
  */
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import { LABEL, labLabels } from '../labels.js';
 import { teardown } from '../lab/teardown.js';
 import { DEBIAN_IMAGE } from '../image-names.js';
@@ -20,12 +24,14 @@ const network = `lvslab-bench-${id}`;
 const labels = labLabels({ ...loadScenario('rr-basic').scenario, name: lab }, 'bench');
 
 const runtime = await DockerRuntime.connect();
+console.log(`this machine: ${cpus().length} CPUs`);
 if (!(await runtime.imageExists(DEBIAN_IMAGE))) {
   console.error(`${DEBIAN_IMAGE} is missing: run \`lab images build --offline\` first.`);
   process.exit(3);
 }
-const spec = (name: string, address: string): ContainerSpec => ({
-  name, hostname: name, image: DEBIAN_IMAGE, init: 'systemd', privilege: 'capabilities',
+const spec = (name: string, address: string, systemd = true): ContainerSpec => ({
+  name, hostname: name, image: DEBIAN_IMAGE,
+  ...(systemd ? { init: 'systemd', privilege: 'capabilities' } : { init: 'none', privilege: 'minimal' }),
   interfaces: [{ network, address }], sysctls: {}, labels: { ...labels, [LABEL.node]: name },
 });
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -33,11 +39,22 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 try {
   await runtime.createNetwork({ name: network, subnet: '10.215.0.0/24', internal: true, labels });
   const names = Array.from({ length: nodes + 2 }, (_, i) => `bench-${id}-${i}`);
+  for (const systemd of [false, true]) {
+    const what = `${names.length} ${systemd ? 'systemd' : 'plain'} containers`;
+    let t0 = performance.now();
+    for (const [i, name] of names.entries()) await runtime.runContainer(spec(name, `10.215.0.${10 + i}`, systemd));
+    const sequential = seconds(t0);
+    const each = (sequential / names.length).toFixed(2);
+    console.log(`start ${what} one after another: ${sequential.toFixed(2)} s (${each} s each)`);
+    await Promise.all(names.map((name) => runtime.removeContainer(name)));
+    t0 = performance.now();
+    await Promise.all(names.map((name, i) => runtime.runContainer(spec(name, `10.215.0.${10 + i}`, systemd))));
+    const parallel = seconds(t0);
+    const ratio = (parallel / sequential).toFixed(2);
+    console.log(`start ${what} all at once: ${parallel.toFixed(2)} s (at once / one after another ${ratio})`);
+    if (!systemd) await Promise.all(names.map((name) => runtime.removeContainer(name)));
+  }
   let t0 = performance.now();
-  for (const [i, name] of names.entries()) await runtime.runContainer(spec(name, `10.215.0.${10 + i}`));
-  const each = (seconds(t0) / names.length).toFixed(2);
-  console.log(`start ${names.length} systemd containers: ${seconds(t0).toFixed(2)} s (${each} s each)`);
-  t0 = performance.now();
   const booted = async (name: string) =>
     /^(running|degraded)$/m.test((await runtime.exec(name, ['systemctl', 'is-system-running'])).stdout);
   for (const name of names) {

@@ -38,7 +38,7 @@ export function nodeStepsCommand(
     ))
     .action(async (node: string, raw, command: Command) => {
       const opts = parseOptions(options, raw);
-      const progress = createProgress(opts);
+      const progress = await createProgress(opts);
       const { lab, plan } = await runNodeAction({ group, action, node, dryRun: opts.dryRun }, progress);
       if (opts.dryRun && opts.json) writeJson(command, { ok: true, dryRun: true, node, action, ...planToJson(plan) });
       else if (opts.dryRun) process.stdout.write(`${formatPlan(plan, { width: terminalWidth() })}\n`);

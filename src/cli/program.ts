@@ -8,6 +8,7 @@ import { graphCommand } from './graph.js';
 import { examples } from './help.js';
 import { imagesCommand } from './images.js';
 import { listCommand } from './list.js';
+import { resetCommand } from './reset.js';
 import { rsCommand } from './rs.js';
 import { schemaCommand } from './schema.js';
 import { shellCommand } from './shell.js';
@@ -36,7 +37,7 @@ export const program = new Command('lab')
   );
 
 const COMMANDS = [
-  listCommand, showCommand, upCommand, verifyCommand, graphCommand, uiCommand, teardownCommand, statusCommand,
+  listCommand, showCommand, upCommand, verifyCommand, resetCommand, graphCommand, uiCommand, teardownCommand, statusCommand,
   execCommand, shellCommand, captureCommand, rsCommand, webCommand, imagesCommand, doctorCommand, schemaCommand,
   completionCommand, versionCommand,
 ];

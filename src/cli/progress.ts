@@ -1,4 +1,5 @@
-import ora, { type Ora } from 'ora';
+// ora is loaded only where a spinner is drawn: `lab list`, `--help` and `--dry-run` never pay for it.
+import type { Ora } from 'ora';
 import { StepRecorder, type RecordedStep, type StepOutcome, type UpListener } from '../lab/events.js';
 import { stepWhere } from '../plan/format.js';
 import { PHASES, type Phase, type Step } from '../plan/types.js';
@@ -18,6 +19,7 @@ const KEEP_CTRL_C = { discardStdin: false } as const;
 /** A terminal: one spinner line per phase, showing the command it is running. */
 class SpinnerProgress implements Progress {
   private spinner: Ora | undefined;
+  constructor(private readonly ora: typeof import('ora').default) {}
   private phaseTitle = '';
   private phaseStarted = 0;
 
@@ -25,7 +27,7 @@ class SpinnerProgress implements Progress {
     this.closePhase(true);
     this.phaseTitle = PHASES[phase];
     this.phaseStarted = performance.now();
-    this.spinner = ora({ text: this.phaseTitle, stream: process.stderr, ...KEEP_CTRL_C }).start();
+    this.spinner = this.ora({ text: this.phaseTitle, stream: process.stderr, ...KEEP_CTRL_C }).start();
   }
   stepStart(step: Step): void {
     if (!this.spinner) return;
@@ -84,11 +86,11 @@ class LineProgress implements Progress {
 export const recordedSteps = (progress: Progress): RecordedStep[] =>
   progress instanceof StepRecorder ? progress.steps : [];
 
-export function createProgress(opts: { json: boolean; verbose: boolean }): Progress {
+export async function createProgress(opts: { json: boolean; verbose: boolean }): Promise<Progress> {
   // --json: nothing on the terminal while it runs; the steps go into the final document.
   if (opts.json) return new StepRecorder();
   if (opts.verbose || !process.stderr.isTTY) return new LineProgress(opts.verbose);
-  return new SpinnerProgress();
+  return new SpinnerProgress((await import('ora')).default);
 }
 
 /** A single spinner (or a plain line off a terminal) around one long task. */
@@ -98,6 +100,7 @@ export async function withSpinner<T>(text: string, task: () => Promise<T>, quiet
     process.stderr.write(`${text}...\n`);
     return task();
   }
+  const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: process.stderr, ...KEEP_CTRL_C }).start();
   try {
     const result = await task();

@@ -55,7 +55,7 @@ export const upCommand = new Command('up')
   .action(async (ref: string, raw, command: Command) => {
     const opts = parseOptions(upOptions, raw);
     if (opts.dryRun) return printDryRun(command, ref, opts);
-    const progress = createProgress(opts);
+    const progress = await createProgress(opts);
     const { keepOnFailure, doctor, verify, requests } = opts;
     const done = await bringUp({ ref, overrides: opts, keepOnFailure, doctor, verify, requests }, progress);
     printUp(command, done, progress, opts.json);

@@ -5,7 +5,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { finishing, type UpListener } from './events.js';
 import { findLab, findNodeContainer } from './find.js';
 import { LABEL } from '../labels.js';
-import { executeSteps } from './up.js';
+import { executeSteps } from './steps.js';
 
 /** `lab rs stop rs1`: seed 003's role switch (`rs`) or the web server (`web`), off or on, on one real server. */
 export interface NodeAction {

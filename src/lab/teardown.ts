@@ -57,11 +57,12 @@ const runFilter = (runId: string): LabelFilter => ({ key: LABEL.run, value: runI
 
 async function removeSelected(runtime: DockerRuntime, filter: LabelFilter[]): Promise<TeardownResult> {
   const started = performance.now();
-  const containers = await runtime.listContainers(filter);
-  // Force-removal kills at once: nothing in a lab container needs a graceful shutdown.
+  const [containers, networks] = await Promise.all([runtime.listContainers(filter), runtime.listNetworks(filter)]);
+  // Nothing in a lab container needs a graceful shutdown: every one killed at once (their network
+  // namespaces go down together), then all removed at once, then the networks, which they no longer use.
+  await Promise.all(containers.filter((c) => c.state === 'running').map((c) => runtime.killContainer(c.id)));
   await Promise.all(containers.map((c) => runtime.removeContainer(c.id)));
-  const networks = await runtime.listNetworks(filter);
-  for (const n of networks) await runtime.removeNetwork(n.id);
+  await Promise.all(networks.map((n) => runtime.removeNetwork(n.id)));
   return {
     containers: containers.map((c) => c.name),
     networks: networks.map((n) => n.name),

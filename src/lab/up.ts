@@ -1,30 +1,28 @@
-import { environmentError, ExitCode, LabError } from '../errors.js';
-import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
-import { PHASES, type Phase, type Plan, type Step } from '../plan/types.js';
-import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
-import { loadIpvsFix, NO_IPIP, noIpvsMessage } from '../lvs/modules.js';
+import { environmentError, LabError } from '../errors.js';
+import { PHASES, type Phase, type Plan } from '../plan/types.js';
+import { errorMessage, type DockerRuntime } from '../runtime/docker.js';
 import { CHECK_IDS, doctorFailure, namesCheck } from '../doctor/checks.js';
 import { ProbeSession } from '../doctor/probes.js';
 import { runDoctor } from '../doctor/run.js';
 import { DEBIAN_IMAGE } from '../image-names.js';
-import { LABEL, labMade, newRunId } from '../labels.js';
+import { LABEL, newRunId } from '../labels.js';
 import type { Scenario } from '../scenario/schema.js';
 import { shipped } from '../package.js';
-import type { StepOutcome, UpListener } from './events.js';
+import type { UpListener } from './events.js';
 import { buildDebianRootfs, importRootfs } from './images.js';
 import { signalExitCode } from './interrupts.js';
+import { executeSteps } from './steps.js';
 import { listRun, teardownRun } from './teardown.js';
 
-const SYSTEMD_BOOT_TIMEOUT_MS = 120_000;
-const EXEC_TIMEOUT_MS = 120_000;
-
-function noIpvsError(scenario: Scenario, output: string): LabError {
-  const said = output.trim().split('\n')[0]!;
-  return environmentError(`${noIpvsMessage('ipvsadm on the director', said)}.`, loadIpvsFix(scenario));
-}
-
-/** Every doctor check but `names`, which preflight ran already (before building an image). */
-const CHECKS_AFTER_PREFLIGHT = CHECK_IDS.filter((id) => id !== 'names');
+/**
+ * The doctor's checks `up` runs: not `names`, which preflight ran already (before building an image), and
+ * not the probe containers (seconds each), whose findings `up`'s own steps stop on with the same fix and
+ * exit 3: a refused --privileged at the first container, a missing IPVS or scheduler module at the
+ * director's `ipvsadm`. keepalived fills the table itself, with no `ipvsadm -A` to catch a missing
+ * scheduler: there the IPVS probe stays.
+ */
+const upChecks = (scenario: Scenario) =>
+  CHECK_IDS.filter((id) => id !== 'names' && id !== 'privileged' && (id !== 'ipvs' || scenario.service.manager === 'keepalived'));
 
 /**
  * Before touching anything: no name taken (the `names` check of `lab doctor`, where "already up" also
@@ -52,25 +50,6 @@ async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListene
       );
     }
   }
-}
-
-async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<StepOutcome> {
-  const started = performance.now();
-  let last = '';
-  while (performance.now() - started < SYSTEMD_BOOT_TIMEOUT_MS) {
-    const r = await runtime.exec(node, ['systemctl', 'is-system-running'], { timeoutMs: 20_000 });
-    last = (r.stdout + r.stderr).trim();
-    // "degraded" still means booted: some unit failed, but systemctl works.
-    if (/^(running|degraded)$/m.test(last)) return { exitCode: 0, stdout: last, seconds: (performance.now() - started) / 1000 };
-    await sleep(300);
-  }
-  const seconds = SYSTEMD_BOOT_TIMEOUT_MS / 1000;
-  throw new LabError(`systemd on ${node} did not finish booting in ${seconds} s (last state: ${last || 'none'}).`, {
-    exitCode: ExitCode.environment,
-    hint:
-      'On a cgroup v2 host an old systemd (centos:7) cannot boot; use the Debian image, or run with `--init none`. ' +
-      `Look inside with \`lab shell ${node}\` (\`systemctl list-jobs\`, \`journalctl -b\`).`,
-  });
 }
 
 export interface UpOptions {
@@ -126,11 +105,11 @@ async function bringUp(
   // The checks of `lab doctor`, before anything is made: stop with the fix rather than half-way.
   if (!opts.skipDoctor) {
     listener.note('Checking the environment (the checks of `lab doctor`)...');
-    const rows = await runDoctor(runtime, plan.scenario, undefined, { probes, checks: CHECKS_AFTER_PREFLIGHT });
+    const rows = await runDoctor(runtime, plan.scenario, undefined, { probes, checks: upChecks(plan.scenario) });
     const failure = doctorFailure(rows);
     if (failure) throw failure;
   }
-  await executeSteps(plan, runtime, listener);
+  await executeSteps(plan, runtime, listener, { concurrent: true });
 }
 
 /** The listener, passed through, remembering the phase reached (to say where an interrupt landed). */
@@ -183,9 +162,12 @@ const NOTHING_MADE: Cleaned = {
   fix: 'Nothing to clean up; run `lab up` again when ready.',
 };
 
-/** `2 containers (rs1, rs2)`, `1 network (lvs_dr)`, `0 networks`. */
+/**
+ * `2 containers (rs1, rs2)`, `1 network (lvs_dr)`, `0 networks`; sorted, since containers start at once: the
+ * engine's order (by creation) says nothing.
+ */
 const named = (what: string, names: string[]) =>
-  `${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length ? ` (${names.join(', ')})` : ''}`;
+  `${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length ? ` (${[...names].sort().join(', ')})` : ''}`;
 
 /** Removes (or, keeping, lists) what this run made; says what, and what to do next. Never throws. */
 async function cleanUp(plan: Plan & { runId: string }, runtime: DockerRuntime, keep: boolean): Promise<Cleaned> {
@@ -203,96 +185,5 @@ async function cleanUp(plan: Plan & { runId: string }, runtime: DockerRuntime, k
       said: `Could not remove what this run made: ${why}`,
       fix: `Once the engine answers, remove what is left with \`lab teardown ${plan.lab}\` (\`lab status\` shows it).`,
     };
-  }
-}
-
-/** Runs steps in order, telling the listener about phases and steps; the first failure throws. */
-export async function executeSteps(plan: Plan, runtime: DockerRuntime, listener: UpListener): Promise<void> {
-  let phase: Step['phase'] | undefined;
-  for (const step of plan.steps) {
-    if (step.phase !== phase) {
-      phase = step.phase;
-      listener.phase(phase);
-    }
-    listener.stepStart(step);
-    const outcome = await runStep(plan, runtime, step, listener);
-    listener.stepDone(step, outcome);
-  }
-}
-
-/**
- * A create failed: if this lab's object of that name now exists, made by another run, two `up`s raced
- * (the engine lets one create a name, or a subnet, and refuses the other): say so. Else the caller's error stands.
- */
-async function raceLost(plan: Plan, runtime: DockerRuntime, kind: ObjectKind, name: string): Promise<void> {
-  if (await madeByAnotherRun(plan, runtime, kind, name)) {
-    throw environmentError(
-      `Lab ${plan.lab} is being brought up by another \`lab up\`, or is already up: its ${kind} ${name} was made by another run.`,
-      'Leave that run alone; once it is done, check the lab with `lab status` or ' +
-        `\`lab verify ${plan.lab}\`, or remove it with \`lab teardown ${plan.lab}\`.`,
-    );
-  }
-}
-
-type ObjectKind = 'network' | 'container';
-const RACE_LOOKS = 10;
-const RACE_LOOK_INTERVAL_MS = 200;
-
-/**
- * Does the engine list this lab's object of that name, made by another run? The winner's create may still
- * be on its way (its subnet reserved, its name not yet listed), so look a few times; a failed list is a no.
- */
-async function madeByAnotherRun(plan: Plan, runtime: DockerRuntime, kind: ObjectKind, name: string): Promise<boolean> {
-  const mine = labMade({ key: LABEL.lab, value: plan.lab });
-  for (let look = 0; look < RACE_LOOKS; look++) {
-    const found = await (kind === 'network' ? runtime.listNetworks(mine) : runtime.listContainers(mine)).catch(() => undefined);
-    if (!found) return false;
-    if (found.some((o) => o.name === name && o.labels[LABEL.run] !== plan.runId)) return true;
-    await sleep(RACE_LOOK_INTERVAL_MS);
-  }
-  return false;
-}
-
-/** A LabError stays as it is; anything else the engine said becomes exit 3 with where to look. */
-function engineRefused(what: string, err: unknown): LabError {
-  if (err instanceof LabError) return err;
-  const fix = 'Look at the engine: `docker info`, and that the image runs (`docker run --rm IMAGE true`); then `lab up` again.';
-  return environmentError(`${what}: ${errorMessage(err)}`, fix);
-}
-
-async function runStep(plan: Plan, runtime: DockerRuntime, step: Step, listener: UpListener): Promise<StepOutcome> {
-  const started = performance.now();
-  const seconds = () => (performance.now() - started) / 1000;
-  switch (step.kind) {
-    case 'network':
-      await runtime.createNetwork(step.network).catch(async (err: unknown) => {
-        await raceLost(plan, runtime, 'network', step.network.name);
-        throw engineRefused(`Docker could not create network ${step.network.name}`, err);
-      });
-      return { seconds: seconds() };
-    case 'container':
-      await runtime.runContainer(step.container).catch(async (err: unknown) => {
-        await raceLost(plan, runtime, 'container', step.node);
-        throw engineRefused(`Docker could not start ${step.node}`, err);
-      });
-      return { seconds: seconds() };
-    case 'wait-init':
-      return waitForSystemd(runtime, step.node);
-    case 'exec': {
-      const r = await runtime.exec(step.node, step.argv, { timeoutMs: EXEC_TIMEOUT_MS });
-      const outcome = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, seconds: seconds() };
-      if (r.exitCode === 0) return outcome;
-      listener.stepFailed(step, outcome);
-      const output = `${r.stderr}\n${r.stdout}`;
-      if ((step.kernelCheck === 'ipvs' || step.argv[0] === 'ipvsadm') && NO_IPVS_PATTERN.test(output)) {
-        throw noIpvsError(plan.scenario, r.stderr || r.stdout);
-      }
-      if (/Cannot find device "?tunl0/.test(output)) throw environmentError(`${NO_IPIP.message}.`, NO_IPIP.fix);
-      throw new LabError(`Step failed on ${step.node}: \`${step.command}\` exited ${r.timedOut ? 'by timeout' : r.exitCode}.`, {
-        exitCode: ExitCode.checkFailed,
-        details: [r.stderr.trim() || r.stdout.trim() || '(no output)'],
-        hint: `Why this step: ${step.why} Bring it up with --keep-on-failure and look around with \`lab shell ${step.node}\`.`,
-      });
-    }
   }
 }

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
-import Docker from 'dockerode';
+// dockerode is loaded on the first connect: `lab list`, `--help` and `--dry-run` never pay for it.
+import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
 import type { LabelFilter } from '../labels.js';
 import { containerCommand } from './container-command.js';
@@ -51,24 +52,45 @@ interface DialOptions {
 }
 type DialCallback = (err: unknown, data: unknown) => void;
 
+/** Creating, starting or connecting a container: the calls `up` sends for every node at once. */
+const MAKING_CONTAINER = /\/containers\/create$|\/containers\/[^/]+\/start$|\/networks\/[^/]+\/connect$/;
+
 /**
  * Every Engine API call goes through the modem's dial: bound each one in time (until the engine answers;
  * a stream's body is its caller's to bound) and turn a lost or frozen engine into a LabError (exit 3).
+ * Containers made at once (`up` starts every node together) share the engine, and a busy one makes them
+ * one after another: such a call may take the time of every such call in flight with it, before or after.
  */
 function guardEngine(docker: Docker, timeoutMs: number): void {
   const modem = docker.modem as unknown as { dial: (o: DialOptions, cb: DialCallback) => void };
   const dial = modem.dial.bind(modem);
+  const making = { inFlight: 0, sent: 0 };
   modem.dial = (options, callback) => {
-    const bound = LONG_CALL.test(options.path) ? LONG_CALL_MS : timeoutMs;
+    const sharing = MAKING_CONTAINER.test(options.path.split('?')[0]!);
+    const before = making.inFlight;
+    const sentAt = making.sent;
+    if (sharing) {
+      making.inFlight++;
+      making.sent++;
+    }
+    const sharers = () => (sharing ? before + making.sent - sentAt : 1);
+    const bound = () => (LONG_CALL.test(options.path) ? LONG_CALL_MS : timeoutMs * sharers());
+    const started = performance.now();
     const abort = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, bound);
+    let timer: NodeJS.Timeout;
+    const arm = () => {
+      timer = setTimeout(() => {
+        if (performance.now() - started < bound()) return arm(); // more sharers came since: wait longer
+        timedOut = true;
+        abort.abort();
+      }, Math.max(bound() - (performance.now() - started), 1));
+    };
+    arm();
     dial({ ...options, abortSignal: abort.signal }, (err, data) => {
       clearTimeout(timer);
-      if (timedOut) callback(engineNotAnswering(bound, `${options.method} ${options.path.split('?')[0]}`), null);
+      if (sharing) making.inFlight--;
+      if (timedOut) callback(engineNotAnswering(bound(), `${options.method} ${options.path.split('?')[0]}`), null);
       else callback(err && isConnectionError(err) ? engineUnreachable(err) : err, data);
     });
   };
@@ -97,6 +119,7 @@ export class DockerRuntime {
 
   /** Connects the way the docker CLI does (DOCKER_HOST, else /var/run/docker.sock) and checks the engine answers. */
   static async connect(): Promise<DockerRuntime> {
+    const { default: Docker } = await import('dockerode');
     const docker = new Docker();
     const runtime = new DockerRuntime(docker);
     try {
@@ -443,6 +466,15 @@ export class DockerRuntime {
   /** The container's state as the engine says it: running, exited, ... */
   async containerStatus(id: string): Promise<string> {
     return (await this.docker.getContainer(id).inspect()).State.Status;
+  }
+
+  /** SIGKILL, without waiting for anything; a container already stopped or gone is not an error. */
+  async killContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).kill({ signal: 'SIGKILL' });
+    } catch (err) {
+      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+    }
   }
 
   /** Kill and remove; a container that is already gone is not an error (teardown can run twice). */

@@ -1,7 +1,7 @@
 import { StepRecorder, type RecordedStep } from '../lab/events.js';
 import type { RunningLab } from '../lab/find.js';
 import { nodeActionPlan, type NodeAction } from '../lab/node-actions.js';
-import { executeSteps } from '../lab/up.js';
+import { executeSteps } from '../lab/steps.js';
 import { LIST, LIST_STATS } from '../lvs/ipvsadm.js';
 import { parseList, parseStats, type ListedService, type ServiceStats } from '../lvs/parse.js';
 import type { DockerRuntime } from '../runtime/docker.js';

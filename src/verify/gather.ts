@@ -17,8 +17,10 @@ import { parseArpingReplies, tcpSocketsOn } from './packets.js';
  * Requests themselves: requests.ts, sent per scheduler by traffic.ts.
  */
 
-// IPVS folds its per-CPU counters into `--stats` every 2 s (the rate estimator); read after that.
+// IPVS folds its per-CPU counters into `--stats` every 2 s (the rate estimator): read them once they show
+// every connection answered, or once a fold has surely happened (a lab whose requests bypass the director).
 const STATS_SETTLE_MS = 2200;
+const STATS_POLL_MS = 250;
 
 /** Started before the requests, finished after them. */
 export interface Watch {
@@ -49,11 +51,17 @@ export function topology(scenario: Scenario, lab: RunningLab): Topology {
   };
 }
 
-/** Before the requests: who answers ARP for the VIP (DR), and tcpdump on every node. */
+/**
+ * Before the requests: who answers ARP for the VIP (DR), and tcpdump on every node, at once (tcpdump
+ * listens for TCP only, so it does not see the ARP).
+ */
 export async function startWatch(runtime: DockerRuntime, lab: RunningLab, method: Forwarding): Promise<Watch> {
   const topo = topology(lab.scenario, lab);
-  const arpReplies = method === 'dr' ? await arpingVip(runtime, lab.scenario) : [];
-  return { method, topo, arpReplies, captures: await startCaptures(runtime, lab.scenario, method) };
+  const [arpReplies, captures] = await Promise.all([
+    method === 'dr' ? arpingVip(runtime, lab.scenario) : [],
+    startCaptures(runtime, lab.scenario, method),
+  ]);
+  return { method, topo, arpReplies, captures };
 }
 
 /** After the requests: the packets each node saw, and what the method's checks need besides. */
@@ -62,12 +70,32 @@ export async function finishWatch(runtime: DockerRuntime, scenario: Scenario, wa
   return { topo: watch.topo, captures, facts: await methodFacts(runtime, scenario, watch) };
 }
 
-/** The director's `ipvsadm -Ln --stats` and `-Lnc`, once IPVS has folded its counters. */
-export async function readDirectorTables(runtime: DockerRuntime, scenario: Scenario): Promise<DirectorTables> {
-  await sleep(STATS_SETTLE_MS);
+/** The virtual service's connection counter, as `--stats` shows it now (0 before the service exists). */
+export async function serviceConnections(runtime: DockerRuntime, scenario: Scenario): Promise<number> {
+  return connectionsIn(scenario, (await runtime.exec(director(scenario).name, LIST_STATS)).stdout);
+}
+
+function connectionsIn(scenario: Scenario, stats: string): number {
+  const { vip, port } = scenario.service;
+  return parseStats(stats).find((s) => s.address === vip && s.port === port)?.conns ?? 0;
+}
+
+/**
+ * The director's `ipvsadm -Ln --stats` and `-Lnc`, once IPVS has folded its counters: once the service's
+ * counter reaches `expected` (the count before the requests plus those answered), or after STATS_SETTLE_MS.
+ */
+export async function readDirectorTables(runtime: DockerRuntime, scenario: Scenario, expected: number): Promise<DirectorTables> {
   const dir = director(scenario).name;
-  const stats = await runtime.exec(dir, LIST_STATS);
-  const conns = await runtime.exec(dir, LIST_CONNECTIONS);
+  const t0 = performance.now();
+  const [stats, conns] = await Promise.all([settledStats(), runtime.exec(dir, LIST_CONNECTIONS)]);
+  async function settledStats() {
+    for (;;) {
+      const r = await runtime.exec(dir, LIST_STATS);
+      const waited = performance.now() - t0;
+      if (connectionsIn(scenario, r.stdout) >= expected || waited >= STATS_SETTLE_MS) return r;
+      await sleep(Math.min(STATS_POLL_MS, STATS_SETTLE_MS - waited));
+    }
+  }
   const output = (r: typeof stats) => r.stdout + r.stderr;
   return {
     stats: { command: LIST_STATS.join(' '), output: output(stats), services: parseStats(stats.stdout) },
@@ -77,9 +105,7 @@ export async function readDirectorTables(runtime: DockerRuntime, scenario: Scena
 
 /** Copies the watch's .pcap files to DIR on this host. */
 export async function keepCaptures(runtime: DockerRuntime, watch: Watch, dir: string): Promise<string[]> {
-  const kept: string[] = [];
-  for (const c of watch.captures) kept.push(await copyCapture(runtime, c, dir));
-  return kept;
+  return Promise.all(watch.captures.map((c) => copyCapture(runtime, c, dir)));
 }
 
 async function arpingVip(runtime: DockerRuntime, scenario: Scenario): Promise<string[]> {

@@ -3,7 +3,7 @@ import type { DockerRuntime } from '../runtime/docker.js';
 import { clients, forwardingOf, realServers } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
 import { assembleReport, type VerifyReport } from './assemble.js';
-import { finishWatch, keepCaptures, readDirectorTables, startWatch } from './gather.js';
+import { finishWatch, keepCaptures, readDirectorTables, serviceConnections, startWatch } from './gather.js';
 import { checkForwarding, mixedForwarding } from './methods.js';
 import { sendSchedulerTraffic } from './traffic.js';
 
@@ -32,12 +32,19 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
   const started = performance.now();
   const { scenario } = lab;
   const methods = [...new Set(realServers(scenario).map((rs) => forwardingOf(scenario, rs)))];
-  const watch = methods.length === 1 ? await startWatch(runtime, lab, methods[0]!) : undefined;
+  const [watch, before] = await Promise.all([
+    methods.length === 1 ? startWatch(runtime, lab, methods[0]!) : undefined,
+    serviceConnections(runtime, scenario),
+  ]);
 
   const traffic = await sendSchedulerTraffic(runtime, scenario, opts.requests ?? defaultRequests(scenario));
 
-  const tables = await readDirectorTables(runtime, scenario);
-  const packets = watch && (await finishWatch(runtime, scenario, watch));
+  // The tables, the packets and each method's facts are read at once: none changes the others.
+  const answered = traffic.requests.filter((r) => r.curlExit === 0).length;
+  const [tables, packets] = await Promise.all([
+    readDirectorTables(runtime, scenario, before + answered),
+    watch && finishWatch(runtime, scenario, watch),
+  ]);
   const verdict = packets ? checkForwarding(packets, tables) : mixedForwarding(methods);
   const captures = watch && opts.keepCaptures ? await keepCaptures(runtime, watch, opts.keepCaptures) : [];
   const { vip, port, scheduler } = scenario.service;

@@ -64,6 +64,13 @@ beforeAll(async () => {
       { ...lab('up', 'up', 'rr-basic'), timeoutSeconds: 900, stopOnFailure: true },
       lab('verify', 'verify', 'rr-basic', '--json', '--junit', join(out, 'rr-basic.junit.xml'), '--keep-captures', join(out, 'pcap'), '--html', join(out, 'rr-basic.html')),
       lab('verify-12', 'verify', 'rr-basic', '--requests', '12'),
+      // Broken on purpose (the table flushed, rs1's ARP settings undone, its VIP gone), then `lab reset` and verify again.
+      lab('break-table', 'exec', 'lvs', '--', 'ipvsadm', '-C'),
+      lab('break-arp', 'exec', 'rs1', '--', 'sysctl', '-w', 'net.ipv4.conf.all.arp_ignore=0', 'net.ipv4.conf.all.arp_announce=0'),
+      lab('break-vip', 'exec', 'rs1', '--', 'ip', 'addr', 'del', '172.20.1.100/32', 'dev', 'lo'),
+      lab('broken-table', 'exec', 'lvs', '--', 'ipvsadm', '-Ln'),
+      lab('reset', 'reset', 'rr-basic', '--json'),
+      lab('reset-verify', 'verify', 'rr-basic', '--json'),
       lab('status', 'status', '--json'),
       lab('tutorial-ipvsadm-Lnc', 'exec', 'lvs', '--', 'ipvsadm', '-Lnc'),
       lab('tutorial-netstat-lvs', 'exec', 'lvs', '--', 'netstat', '-natp'),
@@ -149,6 +156,28 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
     expect(report.director.connections.entries.length).toBeGreaterThanOrEqual(6);
     expect(report.director.connections.entries.every((c: { source: { address: string } }) => c.source.address === '172.20.1.50')).toBe(true);
     process.stdout.write(`[uml] request sequence: ${sequence.join(' ')}\n[uml] director stats:\n${report.director.stats.output}\n`);
+  });
+
+  it('`lab reset` brings a broken lab (table flushed, ARP settings and VIP undone) back: verify passes again, no container made anew', () => {
+    for (const name of ['break-table', 'break-arp', 'break-vip']) expect(result(name).exitCode, result(name).stderr).toBe(0);
+    expect(result('broken-table').stdout).not.toMatch(/->\s+172\.20\.1\.1[01]:80/);
+    const reset = result('reset');
+    expect(reset.exitCode, reset.stderr + reset.stdout).toBe(0);
+    const doc = JSON.parse(reset.stdout);
+    expect(doc).toMatchObject({ schema: 'lvs-lab/reset@1', ok: true, lab: 'rr-basic' });
+    const commands = doc.steps.map((s: { node: string; command: string }) => `[${s.node}] ${s.command}`);
+    expect(commands).not.toContainEqual(expect.stringMatching(/docker (run|network create)/));
+    // On rs1 the ARP settings go back before the VIP does (seed 000's order).
+    const arpOn = '[rs1] sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.lo.arp_ignore=1 '
+      + 'net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.lo.arp_announce=2';
+    const arp = commands.indexOf(arpOn);
+    expect(arp).toBeGreaterThanOrEqual(0);
+    expect(commands.indexOf('[rs1] ip addr add 172.20.1.100/32 dev lo label lo:1')).toBeGreaterThan(arp);
+    expect(commands).toContain('[lvs] ipvsadm -a -t 172.20.1.100:80 -r 172.20.1.11 -g');
+    const v = result('reset-verify');
+    expect(v.exitCode, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout).checks.every((c: { status: string }) => c.status === 'pass')).toBe(true);
+    process.stdout.write(`[uml] lab reset: ${doc.seconds} s, ${doc.steps.length} steps\n`);
   });
 
   it('packet evidence: the hop table of one connection is seed 004\'s (client -> lvs -> rsN -> client)', () => {

@@ -34,7 +34,7 @@ describe('a failing step on a real IPVS kernel', () => {
     expect(up.stderr).toMatch(/Nexthop has invalid gateway|Network is unreachable/);
     expect(up.stderr).toContain('fix: Why this step:');
     expect(up.stderr).toContain('--keep-on-failure');
-    expect(up.stderr).toContain('Removed what this run made (3 containers (br-client, br-rs1, br-lvs), 1 network (bad_route))');
+    expect(up.stderr).toContain('Removed what this run made (3 containers (br-client, br-lvs, br-rs1), 1 network (bad_route))');
   });
 
   it('leaves nothing labelled behind', () => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -8,7 +8,7 @@ import { PROBE_LABEL } from '../../src/labels.js';
 import { DEBIAN_IMAGE } from '../../src/image-names.js';
 import { importRootfs } from '../../src/lab/images.js';
 import { LABEL, labLabels } from '../../src/labels.js';
-import { executeSteps } from '../../src/lab/up.js';
+import { executeSteps } from '../../src/lab/steps.js';
 import type { UpListener } from '../../src/lab/events.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { DockerRuntime, sleep } from '../../src/runtime/docker.js';
@@ -268,6 +268,8 @@ describe('a `lab up` whose Docker engine freezes or stops mid-run (an engine of 
 
   it('SIGINT while a doctor probe is live on a frozen engine: exit 130 once it thaws, no lvs-lab-doctor-* container left', async () => {
     const copy = await copyOfFreeRrBasic(engine.docker);
+    // `up` runs the IPVS probe for a keepalived lab only (elsewhere its own `ipvsadm` steps check the same).
+    writeFileSync(copy.file, readFileSync(copy.file, 'utf8').replace(/^  port: 80$/m, '  port: 80\n  manager: keepalived'));
     figures.interruptsTried++;
     const run = startLab(['up', copy.file, ...LEAST], { env: engine.env, timeoutMs: 120_000 });
     expect(await run.until('Checking the environment'), run.output()).toBe(true);

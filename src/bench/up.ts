@@ -1,0 +1,205 @@
+/**
+ * Benchmark: `lab` against the tutorial typed by hand, side by side, on an engine with IPVS and
+ * --privileged (inside User-Mode Linux: `npm run bench`, which runs this in one boot). Each round runs,
+ * in alternating order: the hand-typed tutorial (seed 000's commands as a sequential docker CLI script,
+ * then its curls, then `docker stop` + `docker rm`), the least possible (parallel starts, one exec per
+ * node, one exec of curls), `lab up` (verifying), `lab up --no-verify` + `lab verify`, and `lab teardown`.
+ * Where lab's time goes comes from its own `--json` documents (each step's seconds) and a few one-off
+ * costs (Node's start-up, one exec). Prints every figure, the medians and the ratios; asserts nothing.
+ * Usage: node dist/bench/up.js [ROUNDS]
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { findLab } from '../lab/find.js';
+import { buildPlan } from '../plan/build.js';
+import type { Step } from '../plan/types.js';
+import { realServers } from '../scenario/model.js';
+import { loadScenario } from '../scenario/load.js';
+import { DockerRuntime } from '../runtime/docker.js';
+import { startCaptures, finishWatch, readDirectorTables, serviceConnections, startWatch } from '../verify/gather.js';
+import { gatherEvidence } from '../verify/capture.js';
+import { sendSchedulerTraffic } from '../verify/traffic.js';
+
+const rounds = Number(process.argv[2] ?? 2);
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const { scenario, source } = loadScenario('rr-basic');
+const plan = buildPlan(scenario, source);
+const nodes = scenario.nodes.map((n) => n.name);
+const client = scenario.nodes.find((n) => n.role === 'client')!.name;
+const curls = realServers(scenario).length * 3;
+const vipUrl = `http://${scenario.service.vip}:${scenario.service.port}/`;
+
+/** Runs a command line in sh; rejects, with its output, unless it exits 0. Resolves with its stdout. */
+function sh(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`exit ${code}: ${script.slice(0, 200)}\n${(out + err).slice(-2000)}`));
+    });
+  });
+}
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const lab = (args: string) => sh(`${q(process.execPath)} ${q(CLI)} ${args}`);
+async function timed<T>(what: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = performance.now();
+  const value = await what();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+const waitBooted = (node: string) =>
+  `until docker exec ${node} systemctl is-system-running 2>/dev/null | grep -Eq '^(running|degraded)$'; do sleep 0.3; done`;
+/** What a student types for a step: the docker CLI line, or `docker exec NODE sh -c '...'`. */
+const typed = (s: Step) => {
+  if (s.kind === 'network' || s.kind === 'container') return s.command;
+  return s.kind === 'exec' ? `docker exec ${s.node} sh -c ${q(s.command)}` : waitBooted(s.node);
+};
+const curlOnce = `curl -s --max-time 5 ${vipUrl}`;
+type ExecStep = Extract<Step, { kind: 'exec' }>;
+
+/** The tutorial as typed: every command after the one before, then a curl per docker exec. */
+async function hand(): Promise<{ up: number; curls: number }> {
+  const up = await timed(async () => {
+    for (const step of plan.steps) await sh(typed(step));
+  });
+  const t = await timed(async () => {
+    for (let i = 0; i < curls; i++) await sh(`docker exec ${client} ${curlOnce}`);
+  });
+  return { up: up.seconds, curls: up.seconds + t.seconds };
+}
+
+/** The least it can take: the network, every container at once, then each node's commands as one exec. */
+async function leastPossible(): Promise<{ up: number; curls: number }> {
+  const up = await timed(async () => {
+    for (const s of plan.steps.filter((s) => s.kind === 'network')) await sh(s.command);
+    await Promise.all(plan.steps.filter((s) => s.kind === 'container').map((s) => sh(s.command)));
+    await Promise.all(plan.steps.filter((s) => s.kind === 'wait-init').map((s) => sh(typed(s))));
+    const execs = plan.steps.filter((s): s is ExecStep => s.kind === 'exec');
+    await Promise.all(nodes.map((node) => {
+      const script = execs.filter((s) => s.node === node).map((s) => s.command).join(' && ');
+      return script ? sh(`docker exec ${node} sh -c ${q(script)}`) : undefined;
+    }));
+  });
+  const all = Array.from({ length: curls }, () => curlOnce).join(' && ');
+  const t = await timed(() => sh(`docker exec ${client} sh -c ${q(all)}`));
+  return { up: up.seconds, curls: up.seconds + t.seconds };
+}
+
+const networks = scenario.networks.map((n) => n.name).join(' ');
+const naiveTeardown = () =>
+  sh(`docker stop ${nodes.join(' ')} >/dev/null && docker rm ${nodes.join(' ')} >/dev/null`
+    + ` && docker network rm ${networks} >/dev/null`);
+const forceTeardown = () => sh(`docker rm -f ${nodes.join(' ')} >/dev/null && docker network rm ${networks} >/dev/null`);
+
+const figures: Record<string, number[]> = {};
+const record = (name: string, seconds: number) => {
+  (figures[name] ??= []).push(seconds);
+  console.log(`  ${name.padEnd(44)} ${seconds.toFixed(1)} s`);
+};
+
+interface UpDoc {
+  seconds: number;
+  steps: Array<{ phase: string; command: string; seconds: number }>;
+}
+/** Where an `up --json` spent its time: its own seconds, and per kind of step the longest and the sum. */
+function upBreakdown(wall: number, doc: UpDoc): void {
+  record('  lab up --no-verify: its own work', doc.seconds);
+  record('  lab up: Node start-up, connecting, printing', wall - doc.seconds);
+  const longest = (phase: string) => Math.max(0, ...doc.steps.filter((s) => s.phase === phase).map((s) => s.seconds));
+  record('  lab up: network create', longest('network'));
+  record('  lab up: container start, longest', longest('containers'));
+  record('  lab up: systemd boot wait, longest', longest('init'));
+  const execs = doc.steps.filter((s) => !['network', 'containers', 'init'].includes(s.phase));
+  record('  lab up: commands, sum of each one\'s time', execs.reduce((n, s) => n + s.seconds, 0));
+  const slowest = [...execs].sort((a, b) => b.seconds - a.seconds)[0];
+  if (slowest) console.log(`    slowest command: ${slowest.command.slice(0, 80)} ${slowest.seconds.toFixed(1)} s`);
+}
+
+/** verify's parts one after another, in this process (no Node start-up): where its own work goes. */
+async function verifyParts(): Promise<void> {
+  const runtime = await DockerRuntime.connect();
+  const running = await findLab(runtime, 'rr-basic');
+  record('  verify part: one exec (ipvsadm --stats)', (await timed(() => serviceConnections(runtime, scenario))).seconds);
+  const captures = await timed(() => startCaptures(runtime, scenario, 'dr'));
+  record('  verify part: 4 captures started at once', captures.seconds);
+  const read = await timed(() => gatherEvidence(runtime, scenario, captures.value));
+  record('  verify part: 4 captures stopped and read', read.seconds);
+  const before = await serviceConnections(runtime, scenario);
+  const watch = await timed(() => startWatch(runtime, running, 'dr'));
+  record('  verify part: arping -c 3 with the captures', watch.seconds);
+  const traffic = await timed(() => sendSchedulerTraffic(runtime, scenario, 2 * realServers(scenario).length));
+  record('  verify part: the requests (one exec of curls)', traffic.seconds);
+  const answered = traffic.value.requests.filter((r) => r.curlExit === 0).length;
+  const tables = await timed(() => readDirectorTables(runtime, scenario, before + answered));
+  record('  verify part: tables (until the counters show them)', tables.seconds);
+  record('  verify part: captures stopped, netstat', (await timed(() => finishWatch(runtime, scenario, watch.value))).seconds);
+}
+
+const RUNS: Record<string, () => Promise<void>> = {
+  hand: async () => {
+    const r = await hand();
+    record('hand: up', r.up);
+    record('hand: up + curls', r.curls);
+    record('hand: docker stop + rm', (await timed(naiveTeardown)).seconds);
+  },
+  least: async () => {
+    const r = await leastPossible();
+    record('least possible: up', r.up);
+    record('least possible: up + curls', r.curls);
+    record('docker rm -f', (await timed(forceTeardown)).seconds);
+  },
+  lab: async () => {
+    record('lab up (verified)', (await timed(() => lab('up rr-basic'))).seconds);
+    record('lab teardown', (await timed(() => lab('teardown rr-basic'))).seconds);
+    const up = await timed(() => lab('up rr-basic --no-verify --json'));
+    record('lab up --no-verify', up.seconds);
+    upBreakdown(up.seconds, JSON.parse(up.value) as UpDoc);
+    const verify = await timed(() => lab('verify rr-basic --json'));
+    record('lab verify', verify.seconds);
+    record('  lab verify: its own work', (JSON.parse(verify.value) as { seconds: number }).seconds);
+    await verifyParts();
+    const exec = await timed(() => lab('exec lvs -- true'));
+    record('  one `lab exec lvs -- true`', exec.seconds);
+    record('  one `docker exec lvs true`', (await timed(() => sh('docker exec lvs true'))).seconds);
+    const reset = await timed(() => lab('reset rr-basic'));
+    record('lab reset', reset.seconds);
+    const down = await timed(() => lab('teardown rr-basic --json'));
+    record('lab teardown', down.seconds);
+    record('  lab teardown: its own work', (JSON.parse(down.value) as { seconds: number }).seconds);
+  },
+};
+const startup: Record<string, string> = {
+  'lab list': 'list', 'lab --help': '--help', 'lab up --dry-run': 'up rr-basic --dry-run',
+};
+
+// Node's own start-up, and what the commands that need no engine cost on top of it.
+for (let i = 0; i < 3; i++) record('node -e 0', (await timed(() => sh(`${q(process.execPath)} -e 0`))).seconds);
+for (const [name, args] of Object.entries(startup)) {
+  for (let i = 0; i < 3; i++) record(name, (await timed(() => lab(`${args} >/dev/null`))).seconds);
+}
+const order = Object.keys(RUNS);
+for (let round = 0; round < rounds; round++) {
+  const these = round % 2 === 0 ? order : [...order].reverse();
+  console.log(`round ${round + 1}: ${these.join(', ')}`);
+  for (const name of these) await RUNS[name]!();
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const m = (name: string) => median(figures[name]!);
+console.log(`\nmedians of ${rounds} rounds:`);
+for (const name of Object.keys(figures)) console.log(`  ${name.padEnd(44)} ${m(name).toFixed(1)} s`);
+const ratio = (what: string, a: number, b: number, goal: string) =>
+  console.log(`  ${what.padEnd(58)} ${(a / b).toFixed(2)}  (goal ${goal})`);
+console.log('ratios:');
+ratio('lab up (verified) / hand up + curls', m('lab up (verified)'), m('hand: up + curls'), '<= 0.8');
+ratio('lab up --no-verify / least possible up', m('lab up --no-verify'), m('least possible: up'), '<= 1.1');
+ratio('lab up --no-verify / hand up', m('lab up --no-verify'), m('hand: up'), '-');
+ratio('lab teardown / docker stop + rm', m('lab teardown'), m('hand: docker stop + rm'), '<= 0.6');
+console.log(`  lab verify ${m('lab verify').toFixed(1)} s (goal <= 6 s)`);
