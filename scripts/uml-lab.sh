@@ -14,7 +14,22 @@ set -eu
 if [ "$(id -u)" -ne 0 ]; then exec sudo -E "$0" "$@"; fi
 REPO=$(cd "$(dirname "$0")/.." && pwd -P)
 [ $# -gt 0 ] || set -- 'up rr-basic' 'teardown rr-basic'
-TAR=$(node "$REPO/dist/cli/main.js" images build --offline --tar-only)
+lab() { node "$REPO/dist/cli/main.js" "$@"; }
+TAR=$(lab images build --offline --tar-only)
 script="node dist/cli/main.js images import '$TAR'"
+# Seed 003's cluster (wordpress, nginx-dr) runs an image of its own, and the kernel's NFS server: when an `up`
+# plans that image (its --dry-run needs no Docker), build its tarball here (the guest cannot download packages),
+# import it too, load nfsd and give the guest room for it.
+WP_IMAGE=lvs-lab/wordpress:bookworm
+UML_OPTS=
+for cmd in "$@"; do
+  scenario=${cmd#up }; scenario=${scenario%% *}
+  [ -z "$UML_OPTS" ] && [ "$scenario" != "$cmd" ] || continue
+  case $(lab up "$scenario" --dry-run 2>/dev/null) in *"$WP_IMAGE"*) ;; *) continue ;; esac
+  WP_TAR=$(lab images build --offline --base wordpress --tar-only)
+  script="$script && node dist/cli/main.js images import '$WP_TAR' --tag $WP_IMAGE"
+  UML_OPTS="--mem 4G --docker-tmpfs 3G --modules overlay,veth,bridge,ip_vs,ip_vs_rr,ip_vs_wrr,ip_vs_sh,ip_vs_lc,ipip,nfsd,nfsv4"
+done
 for cmd in "$@"; do script="$script && node dist/cli/main.js $cmd"; done
-exec "$REPO/scripts/uml.sh" --rw "$(dirname "$TAR")" -- sh -c "$script"
+# shellcheck disable=SC2086 # UML_OPTS is a list of options
+exec "$REPO/scripts/uml.sh" $UML_OPTS --rw "$(dirname "$TAR")" -- sh -c "$script"

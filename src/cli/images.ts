@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { usageError } from '../errors.js';
 import { buildLabImage, importLabImage } from '../lab/image-build.js';
-import { DEBIAN_IMAGE, IMAGE_BASES } from '../image-names.js';
+import { DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE, OFFLINE_BASES, offlineBaseOf } from '../image-names.js';
 import { imageReference } from '../scenario/schema.js';
 import { examples } from './help.js';
 import { parseOptions } from './options.js';
@@ -19,23 +19,25 @@ const buildOptions = z.object({
 const build = new Command('build')
   .description(
     'build a lab image: from its Dockerfile (needs a registry), ' +
-      'or with --offline the Debian one from Debian packages alone',
+      'or with --offline the Debian ones from Debian packages alone',
   )
   .option('--base <base>', `which image: ${IMAGE_BASES.join(' | ')}`, 'debian')
   .option('--offline', 'from Debian packages (apt-get download + extract), then import; no registry')
   .option('--rebuild', 'rebuild the cached root filesystem tarball')
-  .option('--tag <name>', 'image name (default: lvs-lab/debian:bookworm or lvs-lab/centos7)')
+  .option('--tag <name>', 'image name (default: lvs-lab/debian:bookworm, lvs-lab/wordpress:bookworm or lvs-lab/centos7)')
   .option('--tar-only', 'only build (or find) the cached tarball and print its path; no Docker needed')
   .addHelpText('after', examples(
     ['lab images build --offline', 'lvs-lab/debian:bookworm from Debian packages, no registry'],
+    ['lab images build --offline --base wordpress',
+      'lvs-lab/wordpress:bookworm (seed 003\'s cluster: nginx, php-fpm, MariaDB, NFS, WordPress)'],
     ['lab images build --base centos7', 'from its Dockerfile, where a registry is reachable'],
   ))
   .action(async (raw) => {
     const opts = parseOptions(buildOptions, raw);
     if (opts.tarOnly && !opts.offline) throw usageError('--tar-only goes with --offline.');
-    if (opts.offline && opts.base !== 'debian') {
+    if (opts.offline && offlineBaseOf(IMAGE_FOR_BASE[opts.base]) === undefined) {
       throw usageError(
-        'Only the Debian image can be built offline.',
+        `Only ${OFFLINE_BASES.join(' and ')} can be built offline.`,
         'centos:7 comes from a registry: `lab images build --base centos7` where one is reachable.',
       );
     }

@@ -1,5 +1,5 @@
 import { environmentError, type LabError } from '../errors.js';
-import { DEBIAN_IMAGE } from '../image-names.js';
+import { DEBIAN_IMAGE, offlineBaseOf } from '../image-names.js';
 import { isLabMade, isLabMadeFor, LABEL } from '../labels.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import { loadIpvsFix, NO_IPIP, noIpvsMessage, requiredModules } from '../lvs/modules.js';
@@ -135,7 +135,7 @@ export function imageCheck(scenario: Scenario, present: Record<string, boolean>)
   const images = scenarioImages(scenario);
   const missing = images.filter((i) => !present[i]);
   if (missing.length === 0) return check('image', 'pass', `${list(images)} present`);
-  const others = missing.filter((i) => i !== DEBIAN_IMAGE);
+  const others = missing.filter((i) => offlineBaseOf(i) === undefined);
   const what = `${plural(missing.length, 'Image')} ${list(missing)} not in this Docker engine`;
   if (others.length === 0) {
     // `lab up` builds the default image from Debian packages itself: missing is not a failure.

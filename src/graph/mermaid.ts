@@ -31,6 +31,7 @@ export function renderMermaid(graph: TopologyGraph): string {
     '  classDef director fill:#fdebd3,stroke:#c77a12',
     '  classDef realServer fill:#e3f1e1,stroke:#4a8f45',
     '  classDef client fill:#e8eef7,stroke:#5b7bb0',
+    '  classDef service fill:#efe8f5,stroke:#7a5b9e',
   );
   const byRole = (role: string) => graph.nodes.filter((n) => n.role === role).map((n) => nodeId(graph, n.name)).join(',');
   lines.push(
@@ -38,6 +39,7 @@ export function renderMermaid(graph: TopologyGraph): string {
     `  class ${byRole('real-server')} realServer`,
     `  class ${byRole('client')} client`,
   );
+  if (byRole('service')) lines.push(`  class ${byRole('service')} service`);
   return `${lines.join('\n')}\n`;
 }
 

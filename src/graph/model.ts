@@ -1,4 +1,13 @@
-import { clients, director, forwardingOf, nodeInterfaces, realServers, serverPort, vipInterface } from '../scenario/model.js';
+import {
+  clients,
+  director,
+  forwardingOf,
+  nodeInterfaces,
+  realServers,
+  serverPort,
+  serviceNodes,
+  vipInterface,
+} from '../scenario/model.js';
 import type { Forwarding, Scenario, ScenarioNode } from '../scenario/schema.js';
 
 /** What a picture of a lab shows, derived once from the scenario; every renderer (SVG, Mermaid) draws this. */
@@ -9,7 +18,7 @@ export interface TopologyGraph {
   service: string;
   vip: string;
   networks: GraphNetwork[];
-  /** Clients first, then the director, then the real servers: the order a request travels. */
+  /** Clients first, then the director, then the real servers, then what they use: the order a request travels. */
   nodes: GraphNode[];
 }
 
@@ -25,7 +34,7 @@ export interface GraphInterface {
   address: string;
 }
 
-export type GraphRole = 'client' | 'director' | 'real-server';
+export type GraphRole = 'client' | 'director' | 'real-server' | 'service';
 
 export interface GraphNode {
   name: string;
@@ -39,7 +48,7 @@ export interface GraphNode {
   port?: number;
 }
 
-const ROLE_ORDER: Record<GraphRole, number> = { client: 0, director: 1, 'real-server': 2 };
+const ROLE_ORDER: Record<GraphRole, number> = { client: 0, director: 1, 'real-server': 2, service: 3 };
 const FLAG: Record<Forwarding, string> = { dr: '-g', nat: '-m', tun: '-i' };
 
 /** `DR (-g)`: a forwarding method as ipvsadm's users know it. */
@@ -49,7 +58,8 @@ export function topologyGraph(scenario: Scenario): TopologyGraph {
   const { vip, port, protocol, scheduler, persistence } = scenario.service;
   const persistent = persistence ? `, persistent ${persistence}s` : '';
   const methods = [...new Set(realServers(scenario).map((rs) => forwardingOf(scenario, rs).toUpperCase()))];
-  const nodes = [...clients(scenario), director(scenario), ...realServers(scenario)].map((n) => graphNode(scenario, n));
+  const members = [...clients(scenario), director(scenario), ...realServers(scenario), ...serviceNodes(scenario)];
+  const nodes = members.map((n) => graphNode(scenario, n));
   nodes.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
   return {
     name: scenario.name,
@@ -90,4 +100,9 @@ export function roleDetails(node: GraphNode, graph: TopologyGraph): string[] {
   return lines;
 }
 
-export const ROLE_LABEL: Record<GraphRole, string> = { client: 'client', director: 'director', 'real-server': 'real server' };
+export const ROLE_LABEL: Record<GraphRole, string> = {
+  client: 'client',
+  director: 'director',
+  'real-server': 'real server',
+  service: 'service',
+};

@@ -28,8 +28,8 @@ export interface PathArrow {
   label: string[];
 }
 
-const ROLE_FILL = { client: '#e8eef7', director: '#fdebd3', 'real-server': '#e3f1e1' } as const;
-const ROLE_STROKE = { client: '#5b7bb0', director: '#c77a12', 'real-server': '#4a8f45' } as const;
+const ROLE_FILL = { client: '#e8eef7', director: '#fdebd3', 'real-server': '#e3f1e1', service: '#efe8f5' } as const;
+const ROLE_STROKE = { client: '#5b7bb0', director: '#c77a12', 'real-server': '#4a8f45', service: '#7a5b9e' } as const;
 const ARROW_COLOUR = { request: '#1f5fbf', reply: '#c0392b' } as const;
 const NETWORK_COLOURS = ['#6b5ca5', '#2a8c8c', '#a5596b', '#6b8c2a'];
 const ARC_BASE = 30;

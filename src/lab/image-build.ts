@@ -1,12 +1,12 @@
 import { DockerRuntime } from '../runtime/docker.js';
 import { quietly, type ShowTask } from './events.js';
-import { IMAGE_FOR_BASE, type ImageBase } from '../image-names.js';
-import { buildDebianRootfs, buildFromDockerfile, importRootfs } from './images.js';
+import { IMAGE_FOR_BASE, offlineBaseOf, type ImageBase } from '../image-names.js';
+import { buildFromDockerfile, buildOfflineRootfs, importRootfs } from './images.js';
 
 /** What `lab images build` is asked for (its options, checked). */
 export interface ImageBuildRequest {
   base: ImageBase;
-  /** From Debian packages, no registry (the Debian image only). */
+  /** From Debian packages, no registry (the Debian and WordPress images only). */
   offline: boolean;
   /** Rebuild the cached root filesystem tarball. */
   rebuild: boolean;
@@ -18,8 +18,6 @@ export interface ImageBuildRequest {
 
 export type ImageBuilt = { image: string } | { tarball: string };
 
-const ROOTFS_TITLE = 'Building the Debian root filesystem from packages';
-
 /**
  * `lab images build`: from the base's Dockerfile (its output lines to `onLine`), or offline from Debian
  * packages, then imported (each long part shown through `show`); the image made, or only the tarball.
@@ -30,7 +28,9 @@ export async function buildLabImage(
   onLine: (line: string) => void = () => undefined,
 ): Promise<ImageBuilt> {
   const tag = request.tag ?? IMAGE_FOR_BASE[request.base];
-  const rootfs = () => show(ROOTFS_TITLE, () => buildDebianRootfs({ rebuild: request.rebuild }));
+  const base = offlineBaseOf(IMAGE_FOR_BASE[request.base]) ?? 'debian';
+  const rootfs = () => show(`Building the ${base} root filesystem from packages`,
+    () => buildOfflineRootfs(base, { rebuild: request.rebuild }));
   if (request.offline && request.tarOnly) return { tarball: await rootfs() };
   const runtime = await DockerRuntime.connect();
   if (!request.offline) await buildFromDockerfile(runtime, request.base, tag, onLine);

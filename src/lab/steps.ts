@@ -3,7 +3,7 @@ import { environmentError, ExitCode, LabError } from '../errors.js';
 import { LABEL, labMade } from '../labels.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import { loadIpvsFix, NO_IPIP, noIpvsMessage } from '../lvs/modules.js';
-import type { Phase, Plan, Step } from '../plan/types.js';
+import { CROSS_NODE_PHASES, type Phase, type Plan, type Step } from '../plan/types.js';
 import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
 import { director, realServers } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -24,7 +24,8 @@ type ExecStep = Extract<Step, { kind: 'exec' }>;
  * Runs a plan's steps; the first failure (in plan order) throws. Consecutive commands on one node share
  * one exec (each still reported on its own, with its exit code). With `concurrent` (bringing a lab up, a
  * reset), the networks come first, then every node's steps go at once, each node on its own: started,
- * booted, then its commands, so a node is configured as soon as it is ready.
+ * booted, then its commands, so a node is configured as soon as it is ready; a cross-node phase waits for
+ * everything before it.
  */
 export async function executeSteps(
   plan: Plan, runtime: DockerRuntime, listener: UpListener, opts: { concurrent?: boolean } = {},
@@ -44,8 +45,10 @@ export async function executeSteps(
     }
   };
   if (opts.concurrent) {
-    await runChain(plan.steps.filter((s) => s.kind === 'network'));
-    if (!failures.length) await runConcurrently(plan, nodeChains(plan), runChain);
+    for (const segment of barrierSegments(plan.steps)) {
+      if (!failures.length) await runChain(segment.filter((s) => s.kind === 'network'));
+      if (!failures.length) await runConcurrently(plan, nodeChains(segment), runChain);
+    }
   } else {
     await runChain(plan.steps);
   }
@@ -73,10 +76,26 @@ async function runConcurrently(plan: Plan, chains: Step[][], runChain: RunChain)
   await Promise.all([...others.map((o) => o.done), ...directorChains]);
 }
 
+/**
+ * The plan cut before and after each cross-node phase (see CROSS_NODE_PHASES): a segment starts once every
+ * step before it is done; within one, each node goes at its own pace.
+ */
+function barrierSegments(steps: Step[]): Step[][] {
+  const segments: Step[][] = [];
+  let current: string | undefined;
+  for (const step of steps) {
+    const key = CROSS_NODE_PHASES.has(step.phase) ? step.phase : 'per-node';
+    if (key !== current) segments.push([]);
+    current = key;
+    segments.at(-1)!.push(step);
+  }
+  return segments;
+}
+
 /** Each node's steps (its container, boot, commands), in plan order; networks are not in any. */
-function nodeChains(plan: Plan): Step[][] {
+function nodeChains(steps: Step[]): Step[][] {
   const byNode = new Map<string, Step[]>();
-  for (const step of plan.steps) if (step.kind !== 'network') byNode.set(step.node, [...(byNode.get(step.node) ?? []), step]);
+  for (const step of steps) if (step.kind !== 'network') byNode.set(step.node, [...(byNode.get(step.node) ?? []), step]);
   return [...byNode.values()];
 }
 

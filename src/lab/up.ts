@@ -4,12 +4,12 @@ import { errorMessage, type DockerRuntime } from '../runtime/docker.js';
 import { CHECK_IDS, doctorFailure, namesCheck } from '../doctor/checks.js';
 import { ProbeSession } from '../doctor/probes.js';
 import { runDoctor } from '../doctor/run.js';
-import { DEBIAN_IMAGE } from '../image-names.js';
+import { DEBIAN_IMAGE, offlineBaseOf } from '../image-names.js';
 import { LABEL, newRunId } from '../labels.js';
 import type { Scenario } from '../scenario/schema.js';
 import { shipped } from '../package.js';
 import type { UpListener } from './events.js';
-import { buildDebianRootfs, importRootfs } from './images.js';
+import { buildOfflineRootfs, importRootfs } from './images.js';
 import { signalExitCode } from './interrupts.js';
 import { executeSteps } from './steps.js';
 import { listRun, teardownRun } from './teardown.js';
@@ -36,10 +36,12 @@ async function preflight(plan: Plan, runtime: DockerRuntime, listener: UpListene
   const images = [...new Set(plan.steps.flatMap((s) => (s.kind === 'container' ? [s.container.image] : [])))];
   for (const image of images) {
     if (await runtime.imageExists(image)) continue;
-    if (image === DEBIAN_IMAGE) {
-      // The default image can always be made here, from Debian packages: do it rather than fail.
-      listener.note(`Image ${image} is missing: building it from Debian packages (once; see ${shipped('images/README.md')})...`);
-      const tar = await buildDebianRootfs({ onLine: (line) => listener.note(`  ${line}`) });
+    const base = offlineBaseOf(image);
+    if (base) {
+      // The default image (and seed 003's) can always be made here, from Debian packages: do it rather than fail.
+      const readme = shipped('images/README.md');
+      listener.note(`Image ${image} is missing: building it from Debian packages (once; see ${readme})...`);
+      const tar = await buildOfflineRootfs(base, { onLine: (line) => listener.note(`  ${line}`) });
       await importRootfs(runtime, tar, image);
       listener.note(`Image ${image} imported.`);
     } else {

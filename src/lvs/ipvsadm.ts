@@ -41,6 +41,8 @@ export function deleteRealServer(service: VirtualService, real: { address: strin
 export const LIST = ['ipvsadm', '-Ln'];
 export const LIST_STATS = ['ipvsadm', '-Ln', '--stats'];
 export const LIST_CONNECTIONS = ['ipvsadm', '-Lnc'];
+/** Seed 004's lvs_dr.sh first line of rules: clear the whole table. */
+export const CLEAR = ['ipvsadm', '-C'];
 
 /** What a kernel without IPVS makes ipvsadm say, in a container or on a host. */
 export const NO_IPVS_PATTERN = /Protocol not available|Can't initialize ipvs|modprobe: (FATAL|ERROR)/i;

@@ -1,6 +1,6 @@
 import { usageError } from '../errors.js';
 import { LABEL, labLabels } from '../labels.js';
-import { addRealServer, addService, LIST, type VirtualService } from '../lvs/ipvsadm.js';
+import { addRealServer, addService, CLEAR, LIST, type VirtualService } from '../lvs/ipvsadm.js';
 import { webControl } from '../lvs/web-server.js';
 import { canonicalCidr, parseCidr } from '../scenario/ipv4.js';
 import {
@@ -21,9 +21,10 @@ import { displayCommand, shellJoin, writeFileScript } from './shell.js';
 import { containerCommand } from '../runtime/container-command.js';
 import { profileFlags } from '../runtime/privilege.js';
 import type { ContainerSpec } from '../runtime/types.js';
+import { setupSteps } from './app.js';
 import type { Phase, Plan, Step } from './types.js';
 
-/** Where the page goes: the contract every lab image keeps (images/README.md; how httpd starts: lvs/web-server.ts). */
+/** Where the page goes: the contract every lab image keeps (images/README.md; how the web server starts: lvs/web-server.ts). */
 export const WEB_ROOT = '/var/www/html';
 
 const ARP_SYSCTLS = {
@@ -49,9 +50,12 @@ export function buildPlan(scenario: Scenario, source: string, runId?: string): P
     ...scenario.nodes.map((node) => containerStep(scenario, node, labels)),
     ...scenario.nodes.filter((node) => initOf(scenario, node) === 'systemd').map(waitForInitStep),
     ipvsCheckStep(scenario),
+    ...setupSteps(scenario, 'services'),
+    ...setupSteps(scenario, 'web'),
     ...realServers(scenario).flatMap((rs) => realServerSteps(scenario, rs)),
     ...directorSteps(scenario),
     ...clients(scenario).flatMap((client) => routeSteps('clients', client)),
+    ...setupSteps(scenario, 'app'),
   ];
   return { lab: scenario.name, ...(runId ? { runId } : {}), scenario, steps };
 }
@@ -165,7 +169,9 @@ function vipSteps(scenario: Scenario, rs: RealServerNode): ExecStep[] {
   const vip = scenario.service.vip;
   const method = forwardingOf(scenario, rs);
   if (method === 'dr') {
-    return [execStep('realServers', rs.name, ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'lo', 'label', 'lo:1'], DR_VIP_WHY)];
+    const onLo = execStep('realServers', rs.name, ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'lo', 'label', 'lo:1'], DR_VIP_WHY);
+    const hostRoute = execStep('realServers', rs.name, ['route', 'add', '-host', vip, 'dev', 'lo'], HOST_ROUTE_WHY);
+    return rs.vipHostRoute ? [onLo, hostRoute] : [onLo];
   }
   if (method === 'nat') return [];
   return [
@@ -179,13 +185,15 @@ function webSteps(scenario: Scenario, rs: RealServerNode): ExecStep[] {
   const page = ['sh', '-c', writeFileScript(rs.page, `${WEB_ROOT}/index.html`)];
   const port = serverPort(scenario, rs);
   const init = initOf(scenario, rs);
-  const startWhy = init === 'systemd'
-    ? 'Start httpd as the tutorial does; this needs /usr/sbin/init as PID 1.'
-    : 'No systemd on this node: start the web server directly.';
+  const startWhy = init !== 'systemd'
+    ? 'No systemd on this node: start the web server directly.'
+    : rs.webServer === 'nginx'
+      ? 'Start nginx, as seeds 003 and 004 do (`service nginx start`); this needs /usr/sbin/init as PID 1.'
+      : 'Start httpd as the tutorial does; this needs /usr/sbin/init as PID 1.';
   return [
     execStep('realServers', rs.name, page, PAGE_WHY),
     ...(port !== 80 ? [execStep('realServers', rs.name, listenOn(port), LISTEN_WHY)] : []),
-    execStep('realServers', rs.name, webControl(init, 'start'), startWhy),
+    execStep('realServers', rs.name, webControl(rs.webServer, init, 'start'), startWhy),
   ];
 }
 
@@ -197,16 +205,20 @@ function webSteps(scenario: Scenario, rs: RealServerNode): ExecStep[] {
 function directorSteps(scenario: Scenario): ExecStep[] {
   const dir = director(scenario);
   const table = scenario.service.manager === 'keepalived' ? keepalivedSteps(scenario) : ipvsadmSteps(scenario);
-  return [...routeSteps('director', dir), directorVipStep(scenario), forwardingStep(scenario), ...table];
+  return [...routeSteps('director', dir), ...directorVipSteps(scenario), forwardingStep(scenario), ...table];
 }
 
-function directorVipStep(scenario: Scenario): ExecStep {
+/** The VIP as an alias of the director's interface; seed 004's shape is a /32 with a host route through it. */
+function directorVipSteps(scenario: Scenario): ExecStep[] {
   const dir = director(scenario);
   const vip = scenario.service.vip;
-  const { device, prefix } = vipInterface(scenario);
+  const { device, prefix: netPrefix } = vipInterface(scenario);
   const label = dir.vipLabel ?? `${device}:1`;
+  const prefix = dir.vipPrefix ?? netPrefix;
   const why = `The VIP the clients call, as an alias of ${device} (the tutorial: ifconfig ${label} ${vip}/${prefix}).`;
-  return execStep('director', dir.name, ['ip', 'addr', 'add', `${vip}/${prefix}`, 'dev', device, 'label', label], why);
+  const alias = execStep('director', dir.name, ['ip', 'addr', 'add', `${vip}/${prefix}`, 'dev', device, 'label', label], why);
+  const hostRoute = execStep('director', dir.name, ['route', 'add', '-host', vip, 'dev', label], HOST_ROUTE_WHY);
+  return dir.vipHostRoute ? [alias, hostRoute] : [alias];
 }
 
 function forwardingStep(scenario: Scenario): ExecStep {
@@ -225,6 +237,7 @@ function ipvsadmSteps(scenario: Scenario): ExecStep[] {
   const serviceWhy =
     `Define the virtual service ${service.vip}:${service.port} with scheduler ${service.scheduler}${sticky}.`;
   return [
+    ...(scenario.service.clearFirst ? [execStep('director', dir, CLEAR, CLEAR_WHY)] : []),
     execStep('director', dir, addService(service), serviceWhy),
     ...realServers(scenario).map((rs) => {
       const forwarding = forwardingOf(scenario, rs);
@@ -294,6 +307,10 @@ const TUN_VIP_WHY = 'The inner packet is addressed to the VIP: the server owns i
 const PAGE_WHY =
   'A different page on each real server makes the balancing visible (in production they serve the same content).';
 const LISTEN_WHY = 'NAT maps the VIP\'s port to another port on this server (seed 001): the web server listens there.';
+const HOST_ROUTE_WHY = 'The seed\'s scripts add a host route to the VIP through the device that holds it ' +
+  '(`route add -host $vip dev ...`): replies to the VIP leave from there.';
+const CLEAR_WHY = 'lvs_dr.sh starts with `ipvsadm -C`: an empty table, ' +
+  'so running the script again gives the same table (seed 004).';
 const KEEPALIVED_CONF_WHY =
   'keepalived owns the IPVS table: the virtual service and real servers as ipvsadm would add them, ' +
   'each with an HTTP health check.';

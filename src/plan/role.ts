@@ -65,7 +65,7 @@ function realServerNamed(scenario: Scenario, node: string): RealServerNode {
 /** Stop or start a real server's web server: what a health check (keepalived) notices. */
 export function webServicePlan(scenario: Scenario, node: string, action: 'start' | 'stop'): Plan {
   const rs = realServerNamed(scenario, node);
-  const argv = webControl(initOf(scenario, rs), action);
+  const argv = webControl(rs.webServer, initOf(scenario, rs), action);
   const why = action === 'stop'
     ? 'The web server goes down, as in an outage; a health check should take this server out of the table.'
     : 'The web server comes back; the health check should put this server back in the table.';

@@ -6,11 +6,21 @@ export const PHASES = {
   containers: 'Start the containers',
   init: 'Wait for systemd to boot',
   ipvsCheck: 'Check that the kernel has IPVS',
+  appServices: 'Set up the application\'s services',
+  appWeb: 'Set up the real servers\' web stack',
   realServers: 'Configure the real servers',
   director: 'Configure the director',
   clients: 'Configure the clients',
+  app: 'Install the application through the VIP',
 } as const;
 export type Phase = keyof typeof PHASES;
+
+/**
+ * Phases whose steps need other nodes' earlier steps done: the NFS export before a real server mounts it,
+ * the database before WordPress, the whole cluster before the install through the VIP. Every other phase
+ * only needs its own node's earlier steps, so nodes may run through those side by side.
+ */
+export const CROSS_NODE_PHASES: ReadonlySet<Phase> = new Set<Phase>(['appServices', 'appWeb', 'app']);
 
 interface StepBase {
   phase: Phase;

@@ -10,6 +10,7 @@ import type {
   RealServerNode,
   Scenario,
   ScenarioNode,
+  ServiceNode,
 } from './schema.js';
 
 /** Read-only views over a validated scenario, so the planner and verifier never re-derive them. */
@@ -44,6 +45,11 @@ export function realServers(scenario: Scenario): RealServerNode[] {
 
 export function clients(scenario: Scenario): ClientNode[] {
   return scenario.nodes.filter((n): n is ClientNode => n.role === 'client');
+}
+
+/** Nodes of the application behind the real servers (seed 003's NFS and MySQL servers). */
+export function serviceNodes(scenario: Scenario): ServiceNode[] {
+  return scenario.nodes.filter((n): n is ServiceNode => n.role === 'service');
 }
 
 /** A real server's first interface: the address the director's table uses for it (`ipvsadm -a ... -r`). */

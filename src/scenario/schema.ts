@@ -7,6 +7,8 @@ import { canonicalCidr, cidrContains, firstHost, isIpv4, isUsableHost, parseCidr
 export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
 export const FORWARDING = ['dr', 'nat', 'tun'] as const;
 export const INIT_MODES = ['systemd', 'none'] as const;
+/** The web servers a real server may run: Apache as httpd (seeds 000-003), or nginx (seeds 003's cluster, 004). */
+export const WEB_SERVERS = ['httpd', 'nginx'] as const;
 export const PRIVILEGE_PROFILES = ['privileged', 'capabilities', 'minimal'] as const;
 /** What a file or an option may say: a concrete value, or `auto` (decided on the engine, see auto.ts). */
 export const INIT_SETTINGS = [...INIT_MODES, 'auto'] as const;
@@ -92,6 +94,18 @@ const director = z
       .max(15, 'at most 15 characters (a Linux interface label)')
       .optional()
       .describe('The alias the VIP gets on the director, as the tutorial\'s `ifconfig eth0:1 VIP/16`. Default: <interface>:1 of the VIP\'s network.'),
+    vipPrefix: z
+      .number()
+      .int()
+      .min(8)
+      .max(32)
+      .optional()
+      .describe('The VIP\'s mask on the director: 32 is seed 004\'s `ifconfig eth0:2 $vip netmask 255.255.255.255`. ' +
+        'Default: the network\'s prefix (seed 000\'s /16).'),
+    vipHostRoute: z
+      .boolean()
+      .default(false)
+      .describe('Seed 004\'s `route add -host $vip dev eth0:2`: a host route to the VIP through its alias. Default false.'),
   })
   .describe('The director: exactly one per scenario.');
 
@@ -121,6 +135,16 @@ const realServer = z
         'DR/TUN: set arp_ignore=1 and arp_announce=2 before the VIP goes on lo, so only the director answers ARP for the VIP. ' +
           'Default true; false shows the ARP problem (seed 004: a real server answers for the VIP and the director is bypassed).',
       ),
+    webServer: z
+      .enum(WEB_SERVERS)
+      .default('httpd')
+      .describe('The web server it runs: `httpd` (Apache, `systemctl start httpd`, seeds 000-003) or `nginx` ' +
+        '(`systemctl start nginx`, seeds 003\'s cluster and 004). Both serve /var/www/html. Default httpd.'),
+    vipHostRoute: z
+      .boolean()
+      .default(false)
+      .describe('DR: seed 003/004\'s `route add -host $vip dev lo:0` after the VIP goes on lo. ' +
+        'Default false (the /32 on lo already routes it).'),
   })
   .describe('A real server (RS) behind the VIP.');
 
@@ -131,9 +155,41 @@ const client = z
   })
   .describe('A client node (not in the tutorials, which browsed from the host): `lab verify` needs requests from an address it controls.');
 
+const service = z
+  .strictObject({
+    ...nodeCommon,
+    role: z.literal('service').describe('A node of the application behind the real servers: no part of LVS.'),
+  })
+  .describe('A node that is neither director, real server nor client: seed 003\'s NFS server and MySQL server. ' +
+    '`setup` configures it.');
+
 const node = z
-  .discriminatedUnion('role', [director, realServer, client])
-  .describe('A container of the lab; `role` says which kind: director, real-server or client.');
+  .discriminatedUnion('role', [director, realServer, client, service])
+  .describe('A container of the lab; `role` says which kind: director, real-server, client or service.');
+
+/** When an application step runs: before the LVS roles (its services, the real servers' web stack), or after (the VIP). */
+export const SETUP_PHASES = ['services', 'web', 'app'] as const;
+
+const setupStep = z
+  .strictObject({
+    nodes: z
+      .array(nodeName)
+      .min(1)
+      .max(64)
+      .describe('The nodes it runs on (`nodes[].name`), one after the other: the same commands on each.'),
+    phase: z
+      .enum(SETUP_PHASES)
+      .describe(
+        'When it runs: `services` first (the NFS server, the database), `web` on the real servers before their ' +
+          'LVS role (mount, nginx, php-fpm), ' +
+          '`app` once the director balances (installing the application through the VIP).',
+      ),
+    run: text(16384)
+      .min(1)
+      .describe('The commands, as a shell script (`sh -c`): what the tutorial types, files written with here-documents.'),
+    why: text(1024).min(1).describe('The tutorial\'s reason for the step, shown under it by `--dry-run` and `-v`.'),
+  })
+  .describe('One step of the application\'s setup (seed 003: exports, mount, database and grant, nginx and php-fpm, wp-config).');
 
 export const scenarioSchema = z
   .strictObject({
@@ -166,6 +222,18 @@ export const scenarioSchema = z
           .optional()
           .describe('`ipvsadm -p SECONDS`: a client keeps going to the same real server for this many seconds after its last connection. Default: none.'),
         network: z.string().optional().describe('The network the VIP lives on (a `networks[].name`). Default: the director\'s first network.'),
+        pagePath: z
+          .string()
+          .regex(/^\/[A-Za-z0-9._~\/-]*$/, 'a URL path like / or /rs.html')
+          .max(200)
+          .default('/')
+          .describe('The URL path `lab verify` requests through the VIP: where each real server serves its own page. ' +
+            'Default /. An application lab (wordpress) serves the application at / and the pages beside it.'),
+        clearFirst: z
+          .boolean()
+          .default(false)
+          .describe('Seed 004\'s `ipvsadm -C` before `-A`: start from an empty table, so the script can run again. ' +
+            'Default false.'),
         manager: z
           .enum(['ipvsadm', 'keepalived'])
           .default('ipvsadm')
@@ -184,6 +252,29 @@ export const scenarioSchema = z
       .default('dr')
       .describe('Forwarding method of real servers that do not set their own: dr direct routing (-g, the tutorial\'s), nat masquerading (-m), tun IP-in-IP tunneling (-i). Default dr.'),
     nodes: z.array(node).min(1).max(64).describe('The containers: exactly one director, at least one real-server and at least one client.'),
+    app: z
+      .strictObject({
+        kind: z.literal('wordpress').describe('The application: WordPress (seed 003).'),
+        user: text(60)
+          .min(1)
+          .describe('Its administrator, as the install page (or `setup`) created it: ' +
+            '`lab verify` posts through the VIP as this user (XML-RPC).'),
+        password: text(200).min(1).describe('That administrator\'s password.'),
+        sharedDir: z
+          .string()
+          .regex(/^\/[A-Za-z0-9._\/-]+$/, 'an absolute path')
+          .describe('Where every real server mounts the code shared over NFS (seed 003: /wordpress): ' +
+            '`lab verify` writes a file there on one and reads it on the other.'),
+      })
+      .optional()
+      .describe('The application behind the VIP, for `lab verify` to prove: answers through the VIP, shared database, ' +
+        'shared files, one real server down. Default: none (static pages).'),
+    setup: z
+      .array(setupStep)
+      .max(64)
+      .default([])
+      .describe('The application\'s setup steps, in order within each phase (seed 003\'s WordPress cluster). ' +
+        'Default: none (the static pages).'),
   })
   .describe('An lvs-lab scenario: a classic LVS tutorial as data. `lab up FILE` builds it in Docker; `lab show rr-basic` prints one to start from.')
   .superRefine((s, ctx) => {
@@ -271,6 +362,12 @@ export const scenarioSchema = z
       }
     });
 
+    (s.setup ?? []).forEach((step, i) => {
+      (Array.isArray(step?.nodes) ? step.nodes : []).forEach((name, j) => {
+        if (!seenNames.has(name)) issue(['setup', i, 'nodes', j], `no node named "${name}"`);
+      });
+    });
+
     const labelBytes = labelSizeOnTheWire(s);
     if (labelBytes > MAX_LABEL_BYTES) {
       const sizes = `${Math.ceil(labelBytes / 1024)} KB as sent to Docker in each container's labels, at most ${MAX_LABEL_BYTES / 1024} KB`;
@@ -320,6 +417,10 @@ export type ScenarioNode = Scenario['nodes'][number];
 export type DirectorNode = Extract<ScenarioNode, { role: 'director' }>;
 export type RealServerNode = Extract<ScenarioNode, { role: 'real-server' }>;
 export type ClientNode = Extract<ScenarioNode, { role: 'client' }>;
+export type ServiceNode = Extract<ScenarioNode, { role: 'service' }>;
+export type SetupStep = Scenario['setup'][number];
+export type SetupPhase = (typeof SETUP_PHASES)[number];
+export type WebServer = (typeof WEB_SERVERS)[number];
 export type Forwarding = (typeof FORWARDING)[number];
 export type InitMode = (typeof INIT_MODES)[number];
 export type PrivilegeProfile = (typeof PRIVILEGE_PROFILES)[number];

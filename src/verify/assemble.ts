@@ -35,15 +35,17 @@ export interface Findings {
   traffic: Traffic;
   /** The forwarding method's checks, in the order they are shown. */
   methodChecks: CheckResult[];
+  /** The application's checks (seed 003's WordPress cluster), after the scheduler's; none for static pages. */
+  appChecks: CheckResult[];
   hops: Hop[] | undefined;
   tables: DirectorTables;
   captures: string[];
   seconds: number;
 }
 
-/** The method's checks, then the scheduler's; the verdict is a pass when none failed. */
+/** The method's checks, then the scheduler's, then the application's; the verdict is a pass when none failed. */
 export function assembleReport(f: Findings): VerifyReport {
-  const checks = [...f.methodChecks, ...followingArp(f.methodChecks, f.traffic.checks)];
+  const checks = [...f.methodChecks, ...followingArp(f.methodChecks, f.traffic.checks), ...f.appChecks];
   return {
     schema: 'lvs-lab/verify@1',
     lab: f.lab,

@@ -19,7 +19,8 @@ const TABLE_WAIT_MS = 60_000;
 export async function driveFailover(runtime: DockerRuntime, scenario: Scenario, count: number): Promise<Traffic> {
   const client = clients(scenario)[0]!.name;
   const victim = realServers(scenario)[0]!;
-  const web = (action: 'start' | 'stop') => runtime.exec(victim.name, webControl(initOf(scenario, victim), action));
+  const web = (action: 'start' | 'stop') =>
+    runtime.exec(victim.name, webControl(victim.webServer, initOf(scenario, victim), action));
   const inTable = tableWatch(runtime, scenario, realServerInterface(scenario, victim).address);
 
   const before = await sendRequests(runtime, scenario, client, count);

@@ -11,7 +11,7 @@ const MARK = '@@lab-request-exit=';
  */
 export function requestScript(scenario: Scenario, count: number): string {
   const { vip, port } = scenario.service;
-  const url = port === 80 ? `http://${vip}/` : `http://${vip}:${port}/`;
+  const url = `http://${vip}${port === 80 ? '' : `:${port}`}${scenario.service.pagePath}`;
   return `for i in $(seq ${count}); do curl -s -m 5 ${url}; printf '\\n${MARK}%s\\n' $?; done`;
 }
 

@@ -2,6 +2,7 @@ import type { RunningLab } from '../lab/find.js';
 import type { DockerRuntime } from '../runtime/docker.js';
 import { clients, forwardingOf, realServers } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
+import { checkApplication } from './app.js';
 import { assembleReport, type VerifyReport } from './assemble.js';
 import { finishWatch, keepCaptures, readDirectorTables, serviceConnections, startWatch } from './gather.js';
 import { checkForwarding, mixedForwarding } from './methods.js';
@@ -47,10 +48,12 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
   ]);
   const verdict = packets ? checkForwarding(packets, tables) : mixedForwarding(methods);
   const captures = watch && opts.keepCaptures ? await keepCaptures(runtime, watch, opts.keepCaptures) : [];
+  // After the packet evidence: the application's checks send traffic of their own and stop a real server's role.
+  const appChecks = await checkApplication(runtime, scenario);
   const { vip, port, scheduler } = scenario.service;
   return assembleReport({
     lab: lab.name, vip, port, scheduler, forwarding: methods, client: clients(scenario)[0]!.name,
-    traffic, methodChecks: verdict.checks, hops: verdict.hops, tables, captures,
+    traffic, methodChecks: verdict.checks, appChecks, hops: verdict.hops, tables, captures,
     seconds: (performance.now() - started) / 1000,
   });
 }

@@ -64,7 +64,7 @@ const BAD_INPUTS: BadInput[] = [
   {
     name: '60 real servers with 1000-character unicode pages (labels too big for the Engine API)',
     change: (s) => s.nodes.push(...Array.from({ length: 60 }, (_, i) => ({ name: `rs${i + 10}`, role: 'real-server', address: `172.20.2.${i + 10}`, page: `${i} ${'日'.repeat(1000)}` }))),
-    says: "(top level): the scenario is 546 KB as sent to Docker in each container's labels, at most 256 KB",
+    says: "(top level): the scenario is 551 KB as sent to Docker in each container's labels, at most 256 KB",
   },
   { name: 'a title of 201 characters', change: (s) => (s.title = 't'.repeat(201)), says: 'title: at most 200 characters' },
   { name: 'a page of 5000 characters', change: (s) => (rs1(s).page = 'p'.repeat(5000)), says: 'nodes[1].page: at most 4096 characters' },
