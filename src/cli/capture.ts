@@ -2,12 +2,12 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { captureOnNode } from '../lab/on-node.js';
 import { examples } from './help.js';
-import { parseOptions } from './options.js';
+import { parseOptions, wholeNumber } from './options.js';
 
 const captureOptions = z.object({
   write: z.string().min(1).optional(),
-  count: z.coerce.number().int().min(1).max(100_000),
-  seconds: z.coerce.number().int().min(1).max(3600),
+  count: wholeNumber(1, 100_000),
+  seconds: wholeNumber(1, 3600),
   interface: z.string().regex(/^[\w.:-]+$/, 'an interface name like eth0'),
   filter: z.string(),
 });

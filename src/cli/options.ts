@@ -15,7 +15,13 @@ export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.ou
   return result.data;
 }
 
-export const requestCount = z.coerce.number().int().min(2, 'at least 2').max(500, 'at most 500');
+/** A whole number from min to max, said so when it is not one ("many", "1.5"), not as zod's "received NaN". */
+export function wholeNumber(min: number, max: number) {
+  const expected = `expected a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error: expected }).int(expected).min(min, expected).max(max, expected);
+}
+
+export const requestCount = wholeNumber(2, 500);
 
 /** `--init`, `--privilege`, `--image`: what `up` applies to every node, and what `doctor` checks as if applied. */
 export const scenarioOverrides = {

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { serveLabUi } from '../ui/run.js';
 import { examples } from './help.js';
-import { parseOptions } from './options.js';
+import { parseOptions, wholeNumber } from './options.js';
 
 export const uiCommand = new Command('ui')
   .description(
@@ -16,7 +16,7 @@ export const uiCommand = new Command('ui')
     ['lab ui failover --port 0', 'any free port; stop rs1\'s web server from the page and watch keepalived'],
   ))
   .action(async (ref: string | undefined, raw) => {
-    const opts = parseOptions(z.object({ port: z.coerce.number().int().min(0).max(65535) }), raw);
+    const opts = parseOptions(z.object({ port: wholeNumber(0, 65535) }), raw);
     const { lab, server } = await serveLabUi(ref, opts.port);
     process.stdout.write(`lab ui ${lab}: open ${server.url} (loopback only). Ctrl-C stops it.\n`);
     // Ctrl-C (or a kill) closes the server and its connections, then exits 0 at once: the Docker client's
