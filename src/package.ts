@@ -1,9 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The installed package (or the checkout): this file is one level below it in both src/ and dist/. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The installed package (or the checkout): the nearest folder above this code with a package.json.
+ * This code sits in src/, in dist/, or in the CLI's bundle (dist/cli/main.js or one of its chunks).
+ */
+export const PACKAGE_ROOT = packageRootAbove(dirname(fileURLToPath(import.meta.url)));
+
+function packageRootAbove(dir: string): string {
+  if (existsSync(resolve(dir, 'package.json'))) return dir;
+  const parent = dirname(dir);
+  return parent === dir ? dir : packageRootAbove(parent);
+}
 
 /** The version in package.json, so a release bumps it in one place. */
 export function packageVersion(): string {
