@@ -105,6 +105,17 @@ const isConnectionError = (err: unknown) =>
   CONNECTION_ERRORS.has((err as { code?: string }).code ?? '') || /socket hang up/i.test(errorMessage(err)) ||
   typeof (err as { level?: unknown }).level === 'string';
 
+/**
+ * docker-modem writes an ssh engine's request paths with url.resolve on "ssh:HOST:PORT/", which Node flags
+ * (DEP0170) on stderr once a run; the engine still reads the right path, so to a user it is only noise.
+ */
+function dropModemUrlWarning(): void {
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    if (!args.includes('DEP0170')) emit(...args);
+  }) as typeof process.emitWarning;
+}
+
 /** A create (or join) on its way to the engine: it may land even after its caller stopped waiting. */
 type CreateInFlight = Promise<unknown>;
 
@@ -131,6 +142,7 @@ export class DockerRuntime {
     const timeoutMs = engineTimeoutMs(env);
     const options = dockerOptions(engine, timeoutMs, env);
     const { default: Docker } = await import('dockerode');
+    if (engine.ssh) dropModemUrlWarning();
     const runtime = new DockerRuntime(new Docker(options), timeoutMs, engine);
     try {
       await runtime.docker.ping();
@@ -552,20 +564,21 @@ function engineUnreachable(engine: Engine, err: unknown): LabError {
  */
 function sshUnreachable(engine: Engine, err: unknown, why: string): LabError {
   const url = new URL(engine.host);
-  const login = `ssh${url.port ? ` -p ${url.port}` : ''} ${url.username ? `${url.username}@` : ''}${url.hostname}`;
-  const tryIt = `check by hand with \`${login} docker version\``;
+  const target = `${url.port ? `-p ${url.port} ` : ''}${url.username ? `${url.username}@` : ''}${url.hostname}`;
+  const tryIt = `check by hand with \`ssh ${target} docker version\``;
   const level = (err as { level?: string }).level;
-  if (level === 'client-authentication' || /authentication|privateKey|passphrase/i.test(errorMessage(err))) {
+  const said = errorMessage(err);
+  if (level === 'client-authentication' || /authentication|privateKey|passphrase/i.test(said)) {
     return environmentError(
-      `ssh refused lab's login to the Docker engine at ${why}.`,
+      `ssh refused lab's login to the Docker engine at ${engine.host} (${engine.source}): ${said}.`,
       'Give lab a key the remote user accepts: LVS_LAB_SSH_KEY=PATH, or load it into ssh-agent (SSH_AUTH_SOCK); ' +
-        `install it there with \`ssh-copy-id${url.port ? ` -p ${url.port}` : ''} ${url.username ? `${url.username}@` : ''}` +
-        `${url.hostname}\`; then ${tryIt}.`,
+        `install it there with \`ssh-copy-id ${target}\`; then ${tryIt}.`,
     );
   }
-  if (!level && /socket hang up/i.test(errorMessage(err))) {
+  if (!level && /socket hang up/i.test(said)) {
     return environmentError(
-      `The ssh login to ${why} worked, but \`docker system dial-stdio\` there ended without an answer.`,
+      `lab logged in to ${engine.host} over ssh (${engine.source}), but \`docker system dial-stdio\` there ended ` +
+        `without answering (${said}).`,
       `The remote user must be able to run \`docker\` (the docker CLI installed, the user in the docker group): ${tryIt}.`,
     );
   }
