@@ -85,7 +85,8 @@ export function dockerOptions(engine: Engine, timeoutMs: number, env: NodeJS.Pro
       'Write it the way the docker CLI takes it: unix:///var/run/docker.sock, tcp://HOST:2375 or ssh://USER@HOST[:PORT].');
   }
   const port = url.port || undefined;
-  if (!engine.ssh) return { host: url.hostname, ...(port ? { port } : {}), ...(url.protocol === 'https:' ? { protocol: 'https' } : {}) };
+  // tcp://: dockerode adds TLS itself from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (or port 2376).
+  if (!engine.ssh) return { host: url.hostname, ...(port ? { port } : {}) };
   return {
     protocol: 'ssh',
     host: url.hostname,
