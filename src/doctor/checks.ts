@@ -5,6 +5,7 @@ import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
 import { loadIpvsFix, NO_IPIP, noIpvsMessage, requiredModules } from '../lvs/modules.js';
 import { shipped } from '../package.js';
 import { PRIVILEGED_REFUSED_FIX, PRIVILEGED_REFUSED_PATTERN, privilegedRefused } from '../runtime/privilege.js';
+import { describeEngine, type Engine } from '../runtime/engine.js';
 import type { EngineContainer, EngineInfo, EngineNetwork } from '../runtime/types.js';
 import { canonicalCidr, cidrsOverlap, isIpv4, parseCidr, type Cidr } from '../scenario/ipv4.js';
 import { imageOf, initOf, privilegeOf, vipInterface } from '../scenario/model.js';
@@ -80,41 +81,19 @@ export function compareVersions(a: string, b: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Where the engine is
-// ---------------------------------------------------------------------------------------------------------
-
-/** How dockerode finds the engine (DOCKER_HOST, else the default socket), said the way a user sets it. */
-export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'unix:///var/run/docker.sock (DOCKER_HOST unset)';
-}
-
-/** A local engine shares this machine's routes and addresses; a tcp:// or ssh:// one does not. */
-export function engineIsLocal(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !env.DOCKER_HOST || env.DOCKER_HOST.startsWith('unix://');
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // The rows: facts in, one row out
 // ---------------------------------------------------------------------------------------------------------
 
 const START_DOCKER = 'Start Docker, or point DOCKER_HOST at a running engine.';
 
-export function dockerCheck(
-  version: { version: string; apiVersion: string },
-  env: NodeJS.ProcessEnv = process.env,
-): DoctorCheck {
-  return check('docker', 'pass', `Docker ${version.version} (API ${version.apiVersion}) at ${dockerEndpoint(env)}`);
+export function dockerCheck(version: { version: string; apiVersion: string }, engine: Engine): DoctorCheck {
+  return check('docker', 'pass', `Docker ${version.version} (API ${version.apiVersion}), ${describeEngine(engine)}`);
 }
 
 export function dockerUnreachableCheck(err: LabError): DoctorCheck {
   return check('docker', 'fail', err.message, err.hint ?? START_DOCKER);
 }
 
-/** The only row when no engine answers at all (nothing else can be checked). */
-export function noEngineCheck(env: NodeJS.ProcessEnv, connectError?: LabError): DoctorCheck {
-  const none = environmentError(`No Docker engine answers at ${dockerEndpoint(env)}.`, START_DOCKER);
-  return dockerUnreachableCheck(connectError ?? none);
-}
 
 /** The distinct images the scenario's nodes use, in node order. */
 export function scenarioImages(scenario: Scenario): string[] {

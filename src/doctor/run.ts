@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { LabError } from '../errors.js';
+import { LabError } from '../errors.js';
 import { errorMessage, type DockerRuntime } from '../runtime/docker.js';
+import type { Engine } from '../runtime/engine.js';
 import type { EngineContainer, EngineInfo, EngineNetwork } from '../runtime/types.js';
 import { director, imageOf } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -10,12 +11,11 @@ import {
   cgroupCheck,
   check,
   dockerCheck,
-  engineIsLocal,
+  dockerUnreachableCheck,
   imageCheck,
   ipvsCheck,
   ipvsProbeCommand,
   namesCheck,
-  noEngineCheck,
   privilegedCheck,
   scenarioImages,
   subnetCheck,
@@ -34,8 +34,6 @@ import { parseProcNetRoute, type HostRoute } from './routes.js';
  */
 
 export interface DoctorOptions {
-  /** Environment to read DOCKER_HOST from (tests). */
-  env?: NodeJS.ProcessEnv;
   /** This machine's routes; default /proc/net/route on a local engine. */
   hostRoutes?: HostRoute[] | undefined;
   /** Owns the probe containers: pass one to remove them on an interrupt. Default: a session of its own. */
@@ -50,7 +48,7 @@ const PRIVILEGED_PROBE: ProbeProfile = { privilege: 'privileged', tinyInit: fals
 
 /** What the rows are computed from: each engine fact fetched once, on first use, shared by the rows. */
 interface Facts {
-  env: NodeJS.ProcessEnv;
+  engine: Engine;
   version: () => Promise<{ version: string; apiVersion: string }>;
   info: () => Promise<EngineInfo>;
   imagesPresent: () => Promise<Record<string, boolean>>;
@@ -63,7 +61,7 @@ interface Facts {
 }
 
 const ROWS: Record<CheckId, (scenario: Scenario, facts: Facts) => Promise<DoctorCheck>> = {
-  docker: async (_, f) => dockerCheck(await f.version(), f.env),
+  docker: async (_, f) => dockerCheck(await f.version(), f.engine),
   image: async (s, f) => imageCheck(s, await f.imagesPresent()),
   cgroup: async (s, f) => cgroupCheck(s, await f.info(), (await f.version()).apiVersion),
   ipvs: async (s, f) => ipvsCheck(s, await f.probe(ipvsProbeCommand(s), IPVS_PROBE), f.probeImage),
@@ -76,22 +74,20 @@ const ROWS: Record<CheckId, (scenario: Scenario, facts: Facts) => Promise<Doctor
 
 /**
  * The rows asked for (default every check), in table order. Without a runtime (the engine did not answer:
- * pass connect's error) the result is just the failing `docker` row, since nothing else can be checked.
+ * connect's error instead) the result is just the failing `docker` row, since nothing else can be checked.
  */
 export async function runDoctor(
-  runtime: DockerRuntime | undefined,
+  engine: DockerRuntime | LabError,
   scenario: Scenario,
-  connectError?: LabError,
   opts: DoctorOptions = {},
 ): Promise<DoctorCheck[]> {
-  const env = opts.env ?? process.env;
-  if (!runtime) return [noEngineCheck(env, connectError)];
-  const facts = gatherFacts(runtime, scenario, env, opts);
+  if (engine instanceof LabError) return [dockerUnreachableCheck(engine)];
+  const facts = gatherFacts(engine, scenario, opts);
   const ids = CHECK_IDS.filter((id) => (opts.checks ?? CHECK_IDS).includes(id));
   return Promise.all(ids.map((id) => guarded(id, () => ROWS[id](scenario, facts))));
 }
 
-function gatherFacts(runtime: DockerRuntime, scenario: Scenario, env: NodeJS.ProcessEnv, opts: DoctorOptions): Facts {
+function gatherFacts(runtime: DockerRuntime, scenario: Scenario, opts: DoctorOptions): Facts {
   const probes = opts.probes ?? new ProbeSession(runtime);
   const probeImage = imageOf(scenario, director(scenario));
   const imagesPresent = once(async () => {
@@ -99,13 +95,13 @@ function gatherFacts(runtime: DockerRuntime, scenario: Scenario, env: NodeJS.Pro
     return Object.fromEntries(await Promise.all(images.map(async (i) => [i, await runtime.imageExists(i)] as const)));
   });
   return {
-    env,
+    engine: runtime.engine,
     version: once(() => runtime.version()),
     info: once(() => runtime.info()),
     imagesPresent,
     networks: once(() => runtime.listNetworks()),
     containers: once(() => runtime.listContainers()),
-    host: opts.hostRoutes !== undefined ? { routes: opts.hostRoutes, addresses: undefined } : localHostFacts(env),
+    host: opts.hostRoutes !== undefined ? { routes: opts.hostRoutes, addresses: undefined } : localHostFacts(runtime.engine),
     probeImage,
     // The probes need the director's image; without it they are skipped (the image row says why).
     probe: async (cmd, profile) => {
@@ -142,8 +138,8 @@ async function guarded(id: CheckId, row: () => Promise<DoctorCheck>): Promise<Do
 }
 
 /** This machine's routes and IPv4 addresses, which a local engine's lab shares; none for a remote engine. */
-function localHostFacts(env: NodeJS.ProcessEnv): Facts['host'] {
-  if (!engineIsLocal(env)) return { routes: undefined, addresses: undefined };
+function localHostFacts(engine: Engine): Facts['host'] {
+  if (!engine.local) return { routes: undefined, addresses: undefined };
   let routes: HostRoute[] | undefined;
   try {
     routes = parseProcNetRoute(readFileSync('/proc/net/route', 'utf8'));

@@ -31,26 +31,26 @@ export async function checkEnvironment(
   const requested = requestedScenario(ref, overrides).scenario;
   const started = performance.now();
   const engine = await connectOrWhyNot();
-  const probes = engine.runtime ? new ProbeSession(engine.runtime) : undefined;
+  const probes = engine instanceof DockerRuntime ? new ProbeSession(engine) : undefined;
   const { scenario, checks } = await untilInterrupted(probes, async () => {
     // `auto` is checked as `lab up` would decide it on this engine (as the tutorial's choice without one).
-    const resolved = engine.runtime
-      ? await resolveOnEngine(engine.runtime, requested, probes)
+    const resolved = engine instanceof DockerRuntime
+      ? await resolveOnEngine(engine, requested, probes)
       : resolveAuto(requested, ASSUMED_FACTS);
     resolved.notes.forEach((n) => listener.note(`note: ${n}`));
-    const checks = await runDoctor(engine.runtime, resolved.scenario, engine.connectError, probes ? { probes } : {});
+    const checks = await runDoctor(engine, resolved.scenario, probes ? { probes } : {});
     return { scenario: resolved.scenario, checks };
   });
   return { scenario, checks, seconds: (performance.now() - started) / 1000 };
 }
 
 /** The engine, or why it does not answer: no engine is the doctor's failing `docker` row, not an error. */
-async function connectOrWhyNot(): Promise<{ runtime?: DockerRuntime; connectError?: LabError }> {
+async function connectOrWhyNot(): Promise<DockerRuntime | LabError> {
   try {
-    return { runtime: await DockerRuntime.connect() };
+    return await DockerRuntime.connect();
   } catch (err) {
     if (!(err instanceof LabError)) throw err;
-    return { connectError: err };
+    return err;
   }
 }
 

@@ -107,7 +107,7 @@ async function bringUp(
   // The checks of `lab doctor`, before anything is made: stop with the fix rather than half-way.
   if (!opts.skipDoctor) {
     listener.note('Checking the environment (the checks of `lab doctor`)...');
-    const rows = await runDoctor(runtime, plan.scenario, undefined, { probes, checks: upChecks(plan.scenario) });
+    const rows = await runDoctor(runtime, plan.scenario, { probes, checks: upChecks(plan.scenario) });
     const failure = doctorFailure(rows);
     if (failure) throw failure;
   }

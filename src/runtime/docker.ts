@@ -6,6 +6,7 @@ import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
 import type { LabelFilter } from '../labels.js';
 import { containerCommand } from './container-command.js';
+import { describeEngine, dockerOptions, resolveEngine, type Engine } from './engine.js';
 import {
   PRIVILEGED_REFUSED_FIX,
   PRIVILEGED_REFUSED_PATTERN,
@@ -61,7 +62,7 @@ const MAKING_CONTAINER = /\/containers\/create$|\/containers\/[^/]+\/start$|\/ne
  * Containers made at once (`up` starts every node together) share the engine, and a busy one makes them
  * one after another: such a call may take the time of every such call in flight with it, before or after.
  */
-function guardEngine(docker: Docker, timeoutMs: number): void {
+function guardEngine(docker: Docker, engine: Engine, timeoutMs: number): void {
   const modem = docker.modem as unknown as { dial: (o: DialOptions, cb: DialCallback) => void };
   const dial = modem.dial.bind(modem);
   const making = { inFlight: 0, sent: 0 };
@@ -90,8 +91,8 @@ function guardEngine(docker: Docker, timeoutMs: number): void {
     dial({ ...options, abortSignal: abort.signal }, (err, data) => {
       clearTimeout(timer);
       if (sharing) making.inFlight--;
-      if (timedOut) callback(engineNotAnswering(bound(), `${options.method} ${options.path.split('?')[0]}`), null);
-      else callback(err && isConnectionError(err) ? engineUnreachable(err) : err, data);
+      if (timedOut) callback(engineNotAnswering(engine, bound(), `${options.method} ${options.path.split('?')[0]}`), null);
+      else callback(err && isConnectionError(err) ? engineUnreachable(engine, err) : err, data);
     });
   };
 }
@@ -99,8 +100,21 @@ function guardEngine(docker: Docker, timeoutMs: number): void {
 const CONNECTION_ERRORS = new Set(
   ['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ETIMEDOUT'],
 );
+// ssh2 (a ssh:// engine) marks its own errors with a level: client-socket, client-timeout, client-authentication.
 const isConnectionError = (err: unknown) =>
-  CONNECTION_ERRORS.has((err as { code?: string }).code ?? '') || /socket hang up/i.test(errorMessage(err));
+  CONNECTION_ERRORS.has((err as { code?: string }).code ?? '') || /socket hang up/i.test(errorMessage(err)) ||
+  typeof (err as { level?: unknown }).level === 'string';
+
+/**
+ * docker-modem writes an ssh engine's request paths with url.resolve on "ssh:HOST:PORT/", which Node flags
+ * (DEP0170) on stderr once a run; the engine still reads the right path, so to a user it is only noise.
+ */
+function dropModemUrlWarning(): void {
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    if (!args.includes('DEP0170')) emit(...args);
+  }) as typeof process.emitWarning;
+}
 
 /** A create (or join) on its way to the engine: it may land even after its caller stopped waiting. */
 type CreateInFlight = Promise<unknown>;
@@ -113,19 +127,27 @@ export class DockerRuntime {
   private readonly creates = new Set<CreateInFlight>();
   private refusal: LabError | undefined;
 
-  constructor(private readonly docker: Docker, timeoutMs = engineTimeoutMs()) {
-    guardEngine(docker, timeoutMs);
+  constructor(
+    private readonly docker: Docker,
+    timeoutMs = engineTimeoutMs(),
+    /** The engine `docker` reaches, as messages name it. */
+    readonly engine: Engine = resolveEngine(),
+  ) {
+    guardEngine(docker, engine, timeoutMs);
   }
 
-  /** Connects the way the docker CLI does (DOCKER_HOST, else /var/run/docker.sock) and checks the engine answers. */
-  static async connect(): Promise<DockerRuntime> {
+  /** Connects to the engine resolveEngine names (DOCKER_HOST, a Docker context, the default socket); checks it answers. */
+  static async connect(env: NodeJS.ProcessEnv = process.env): Promise<DockerRuntime> {
+    const engine = resolveEngine(env);
+    const timeoutMs = engineTimeoutMs(env);
+    const options = dockerOptions(engine, timeoutMs, env);
     const { default: Docker } = await import('dockerode');
-    const docker = new Docker();
-    const runtime = new DockerRuntime(docker);
+    if (engine.ssh) dropModemUrlWarning();
+    const runtime = new DockerRuntime(new Docker(options), timeoutMs, engine);
     try {
-      await docker.ping();
+      await runtime.docker.ping();
     } catch (err) {
-      throw err instanceof LabError ? err : engineUnreachable(err);
+      throw err instanceof LabError ? err : engineUnreachable(engine, err);
     }
     return runtime;
   }
@@ -237,7 +259,7 @@ export class DockerRuntime {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         (stream as unknown as { destroy?: () => void }).destroy?.();
-        reject(engineNotAnswering(LONG_CALL_MS, what));
+        reject(engineNotAnswering(this.engine, LONG_CALL_MS, what));
       }, LONG_CALL_MS);
       const done = (err: Error | null, output: Array<{ error?: string }>) => {
         clearTimeout(timer);
@@ -511,28 +533,58 @@ function nameTaken(kind: 'network' | 'container', name: string, message: string)
   );
 }
 
-function engineNotAnswering(ms: number, call: string): LabError {
-  const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+function engineNotAnswering(engine: Engine, ms: number, call: string): LabError {
   return environmentError(
-    `The Docker engine at ${where} did not answer within ${ms / 1000} s (${call}): it is frozen, overloaded or gone.`,
+    `The Docker ${describeEngine(engine)} did not answer within ${ms / 1000} s (${call}): it is frozen, overloaded or gone.`,
     'Check it with `docker info`; restart it if it hangs (`sudo systemctl restart docker`). ' +
       'For a slow engine allow more time: LVS_LAB_ENGINE_TIMEOUT=SECONDS (default 30).',
   );
 }
 
-function engineUnreachable(err: unknown): LabError {
+function engineUnreachable(engine: Engine, err: unknown): LabError {
   const code = (err as { code?: string }).code;
-  const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  const why = `${engine.host} (${engine.source}; ${code ?? errorMessage(err)})`;
+  if (engine.ssh) return sshUnreachable(engine, err, why);
   if (code === 'EACCES') {
     return environmentError(
-      `Permission denied on the Docker socket (${where}).`,
+      `Permission denied on the Docker socket ${why}.`,
       'Add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again), or run lab with sudo.',
     );
   }
   return environmentError(
-    `No Docker engine answers at ${where} (${code ?? errorMessage(err)}).`,
+    `No Docker engine answers at ${why}.`,
     'Start Docker (`sudo systemctl start docker`, or start Docker Desktop), or point DOCKER_HOST at a running engine ' +
-      '(e.g. DOCKER_HOST=unix:///run/user/1000/docker.sock for rootless Docker).',
+      '(e.g. DOCKER_HOST=unix:///run/user/1000/docker.sock for rootless Docker, ssh://USER@HOST for a remote one).',
+  );
+}
+
+/**
+ * Over ssh each call logs in and runs `docker system dial-stdio` as the remote user: the login failed
+ * (ssh2 marks its errors with a level), or it worked and the remote docker ended without answering.
+ */
+function sshUnreachable(engine: Engine, err: unknown, why: string): LabError {
+  const url = new URL(engine.host);
+  const target = `${url.port ? `-p ${url.port} ` : ''}${url.username ? `${url.username}@` : ''}${url.hostname}`;
+  const tryIt = `check by hand with \`ssh ${target} docker version\``;
+  const level = (err as { level?: string }).level;
+  const said = errorMessage(err);
+  if (level === 'client-authentication' || /authentication|privateKey|passphrase/i.test(said)) {
+    return environmentError(
+      `ssh refused lab's login to the Docker engine at ${engine.host} (${engine.source}): ${said}.`,
+      'Give lab a key the remote user accepts: LVS_LAB_SSH_KEY=PATH, or load it into ssh-agent (SSH_AUTH_SOCK); ' +
+        `install it there with \`ssh-copy-id ${target}\`; then ${tryIt}.`,
+    );
+  }
+  if (!level && /socket hang up/i.test(said)) {
+    return environmentError(
+      `lab logged in to ${engine.host} over ssh (${engine.source}), but \`docker system dial-stdio\` there ended ` +
+        `without answering (${said}).`,
+      `The remote user must be able to run \`docker\` (the docker CLI installed, the user in the docker group): ${tryIt}.`,
+    );
+  }
+  return environmentError(
+    `No ssh server lets lab reach the Docker engine at ${why}.`,
+    `Check that sshd runs on that host and port and that this machine reaches it: ${tryIt}.`,
   );
 }
 

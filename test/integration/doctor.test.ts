@@ -53,7 +53,7 @@ describe(`lab doctor on this host (${host.label})`, () => {
     process.stdout.write(`[doctor] lab doctor rr-basic: exit ${r.exitCode} in ${seconds.toFixed(1)} s\n${r.stdout}\n`);
     expect(r.exitCode, r.stderr).toBe(failing.length ? 3 : 0);
     expect(r.stdout).toMatch(/^check\s+status\s+detail\s+fix$/m);
-    expect(r.stdout).toMatch(/^Docker engine\s+PASS\s+Docker \S+ \(API [\d.]+\) at/m);
+    expect(r.stdout).toMatch(/^Docker engine\s+PASS\s+Docker \S+ \(API [\d.]+\), engine/m);
     expect(r.stdout).toContain(process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock');
     expect(r.stdout).toMatch(/^Lab images\s+PASS\s+lvs-lab\/debian:bookworm present/m);
     if (host.ipvs) expect(r.stdout).toMatch(/^IPVS in the kernel\s+PASS\s+ipvsadm -Ln works; scheduler rr loads/m);

@@ -5,9 +5,7 @@ import {
   doctorFailure,
   doctorOk,
   dockerCheck,
-  dockerEndpoint,
   dockerUnreachableCheck,
-  engineIsLocal,
   imageCheck,
   ipvsCheck,
   ipvsProbeCommand,
@@ -22,6 +20,7 @@ import { doctorJson, formatDoctorReport, formatDoctorTable, formatVerdict } from
 import { wrap } from '../../src/text/wrap.js';
 import { environmentError, ExitCode } from '../../src/errors.js';
 import { LABEL, labLabels } from '../../src/labels.js';
+import { resolveEngine } from '../../src/runtime/engine.js';
 import { applyOverrides } from '../../src/scenario/model.js';
 import { loadScenario } from '../../src/scenario/load.js';
 
@@ -33,7 +32,7 @@ const REFUSED = 'failed to create shim task: OCI runtime create failed: runc cre
 function sandboxChecks(): DoctorCheck[] {
   const s = rr();
   return [
-    dockerCheck({ version: '20.10.24', apiVersion: '1.41' }, {}),
+    dockerCheck({ version: '20.10.24', apiVersion: '1.41' }, resolveEngine({ DOCKER_HOST: 'unix:///var/run/docker.sock' })),
     imageCheck(s, { 'lvs-lab/debian:bookworm': true }),
     cgroupCheck(s, { CgroupVersion: '1', CgroupDriver: 'cgroupfs' }, '1.41'),
     ipvsCheck(s, { kind: 'exited', exitCode: 10, output: NO_IPVS }, 'lvs-lab/debian:bookworm'),
@@ -150,11 +149,8 @@ describe('doctor checks (pure)', () => {
   });
 
   it('docker: says which endpoint; an unreachable engine is one failing row with connect\'s message and fix', () => {
-    expect(dockerEndpoint({})).toBe('unix:///var/run/docker.sock (DOCKER_HOST unset)');
-    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://h:2375' })).toBe('DOCKER_HOST=tcp://h:2375');
-    expect(engineIsLocal({})).toBe(true);
-    expect(engineIsLocal({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })).toBe(true);
-    expect(engineIsLocal({ DOCKER_HOST: 'ssh://me@h' })).toBe(false);
+    const tcp = dockerCheck({ version: '27.0', apiVersion: '1.46' }, resolveEngine({ DOCKER_HOST: 'tcp://h:2375' }));
+    expect(tcp.detail).toBe('Docker 27.0 (API 1.46), engine tcp://h:2375 (from DOCKER_HOST)');
     const row = dockerUnreachableCheck(environmentError('No Docker engine answers at unix:///nonexistent (ENOENT).', 'Start Docker.'));
     expect(row).toEqual({ id: 'docker', title: 'Docker engine', status: 'fail', detail: 'No Docker engine answers at unix:///nonexistent (ENOENT).', fix: 'Start Docker.' });
   });
@@ -163,7 +159,7 @@ describe('doctor checks (pure)', () => {
 describe('doctorFailure: what `lab up` stops with', () => {
   it('no failing check: nothing; warnings only stop up when named', () => {
     const s = rr();
-    const green = [dockerCheck({ version: '27.0', apiVersion: '1.46' }, {}), namesCheck(s, [], [])];
+    const green = [dockerCheck({ version: '27.0', apiVersion: '1.46' }, resolveEngine({ DOCKER_HOST: 'ssh://me@h' })), namesCheck(s, [], [])];
     expect(doctorFailure(green)).toBeUndefined();
     expect(doctorOk(green)).toBe(true);
     const ours = labLabels(s, 'builtin:rr-basic');

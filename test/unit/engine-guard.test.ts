@@ -33,7 +33,7 @@ describe('the Engine API guard', () => {
   it('an engine that is gone: exit 3 "No Docker engine answers", with the fix', async () => {
     const runtime = new DockerRuntime(new Docker({ socketPath: join(dir, 'nobody.sock') }), 300);
     const err = await caught(runtime.imageExists('lvs-lab/debian:bookworm'));
-    expect(err).toMatchObject({ exitCode: ExitCode.environment, message: expect.stringMatching(/^No Docker engine answers at .* \(ENOENT\)\.$/), hint: expect.stringContaining('Start Docker') });
+    expect(err).toMatchObject({ exitCode: ExitCode.environment, message: expect.stringMatching(/^No Docker engine answers at .* \(.*; ENOENT\)\.$/), hint: expect.stringContaining('Start Docker') });
   });
 
   it('after refuseCreates, a create fails with the given error and never reaches the engine', async () => {
