@@ -36,6 +36,10 @@ export function nodeContainers(scenario: Scenario): (name: string) => string {
 /** The scenario a lab was made from: an instance's, or its own name. */
 export const scenarioNameOf = (scenario: Scenario): string => scenario.instance?.of ?? scenario.name;
 
+/** What follows `lab up` to bring this lab up again: `rr-basic`, or `rr-basic --name alice`. */
+export const upArguments = (scenario: Scenario): string =>
+  scenario.instance ? `${scenario.instance.of} --name ${scenario.name}` : scenario.name;
+
 /**
  * For each prefix length (one per network, in order), the first subnet of the pool of that size that overlaps
  * none of the taken ones nor those picked before it; undefined when the pool has none left (or is too small).

@@ -6,7 +6,9 @@ import { cidrContains, ipToInt, parseCidr } from '../../src/scenario/ipv4.js';
 import { listBuiltinScenarios, loadScenario, validateScenario } from '../../src/scenario/load.js';
 import { nodeInterfaces } from '../../src/scenario/model.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import { nodeTarget } from '../../src/cli/node-target.js';
+import type { Command } from 'commander';
+import { execOperands, nodeTarget } from '../../src/cli/node-target.js';
+import { formatPlan, planToJson } from '../../src/plan/format.js';
 
 /** Every address a scenario names, with the network it must lie in (undefined: outside every subnet is fine). */
 function addresses(s: Scenario): Array<{ what: string; ip: string }> {
@@ -108,6 +110,36 @@ describe('pickSubnets', () => {
 
   it('refuses a network larger than the pool', () => {
     expect(pickSubnets([8], [])).toBeUndefined();
+  });
+});
+
+describe('the plan of an instance', () => {
+  it('says whose instance it is, in words and in JSON', () => {
+    const inst = instantiate(loadScenario('rr-basic').scenario, 'alice', ['10.128.0.0/16']);
+    const plan = buildPlan(inst, 'builtin:rr-basic');
+    expect(formatPlan(plan).split('\n')[0]).toMatch(/^Plan for alice \(instance of rr-basic\): /);
+    expect(formatPlan(plan)).toContain('docker network create --subnet=10.128.0.0/16 --internal alice-lvs_dr');
+    expect(planToJson(plan)).toMatchObject({ lab: 'alice', scenario: 'rr-basic' });
+  });
+});
+
+describe('execOperands: [LAB] NODE -- COMMAND', () => {
+  // What commander hands the action: the operands without the first `--`, and the command line as it was.
+  const exec = (line: string[]) => {
+    const operands = line.filter((_, i) => i !== line.indexOf('--'));
+    return execOperands({ parent: { rawArgs: ['exec', ...line] } } as unknown as Command, operands);
+  };
+  it('splits at the first --: before it the lab and the node, after it the command (a later -- its own)', () => {
+    expect(exec(['rs1', '--', 'ls', '-l'])).toEqual({ target: { node: 'rs1' }, argv: ['ls', '-l'] });
+    expect(exec(['alice', 'rs1', '--', 'sh', '-c', 'x', '--', 'y'])).toEqual({
+      target: { lab: 'alice', node: 'rs1' }, argv: ['sh', '-c', 'x', '--', 'y'] });
+  });
+  it('without --, the first operand is the node, as before instances', () => {
+    expect(exec(['rs1', 'hostname'])).toEqual({ target: { node: 'rs1' }, argv: ['hostname'] });
+  });
+  it('no command, or three names before --, is a usage error', () => {
+    expect(() => exec(['rs1', '--'])).toThrow(/No command to run/);
+    expect(() => exec(['a', 'b', 'c', '--', 'ls'])).toThrow(/got 3 names/);
   });
 });
 
