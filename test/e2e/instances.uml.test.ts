@@ -47,7 +47,7 @@ const result = (name: string): GuestResult => {
 interface EngineObject { Id: string; Labels: Record<string, string> }
 /** Each lab's container and network ids, as the engine listed them at that point. */
 function objectsAt(name: string): Record<string, { containers: string[]; networks: string[] }> {
-  const [containers, networks] = result(name).stdout.trim().split('\n').map((l) => JSON.parse(l) as EngineObject[]);
+  const [containers, networks] = result(name).stdout.trim().split(/\n+/).map((l) => JSON.parse(l) as EngineObject[]);
   const byLab: Record<string, { containers: string[]; networks: string[] }> = {};
   const add = (kind: 'containers' | 'networks', o: EngineObject) => {
     const owner = o.Labels['io.lvs-lab.lab']!;
