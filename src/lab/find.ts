@@ -90,7 +90,8 @@ export async function findNodeContainer(runtime: DockerRuntime, node: string, la
   if (labsOfNode.length > 1) {
     throw usageError(
       `Node ${node} is in ${labsOfNode.length} labs: ${labsOfNode.join(', ')}.`,
-      `Name its lab before the node, e.g. \`lab exec ${labsOfNode[0]} ${node} -- hostname\` or \`lab shell ${labsOfNode[0]} ${node}\`.`,
+      `Name its lab before the node, e.g. \`lab exec ${labsOfNode[0]} ${node} -- hostname\` ` +
+        `or \`lab shell ${labsOfNode[0]} ${node}\`.`,
     );
   }
   const container = matches[0]!;
