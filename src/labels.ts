@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { scenarioNameOf } from './scenario/instance.js';
 import type { Scenario } from './scenario/schema.js';
 
 /**
@@ -57,7 +58,7 @@ export function labLabels(scenario: Scenario, source: string, runId?: string): R
   return {
     ...(runId ? { [LABEL.run]: runId } : {}),
     [LABEL.lab]: scenario.name,
-    [LABEL.scenario]: scenario.name,
+    [LABEL.scenario]: scenarioNameOf(scenario),
     [LABEL.source]: source,
     [LABEL.scenarioJson]: JSON.stringify(scenario),
   };

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { captureOnNode } from '../lab/on-node.js';
 import { examples } from './help.js';
+import { NODE_TARGET_TEXT, NODE_TARGET_USAGE, nodeTarget } from './node-target.js';
 import { parseOptions, wholeNumber } from './options.js';
 
 const captureOptions = z.object({
@@ -14,7 +15,8 @@ const captureOptions = z.object({
 
 export const captureCommand = new Command('capture')
   .description('capture packets on a lab node\'s interface: print them, or save a .pcap for Wireshark (-w)')
-  .argument('<node>', 'node name (lvs, rs1, client, ...)')
+  .usage(`[options] ${NODE_TARGET_USAGE}`)
+  .argument('<operands...>', NODE_TARGET_TEXT)
   .option('-w, --write <file>', 'write a .pcap file on this machine instead of printing')
   .option('-c, --count <n>', 'stop after this many packets', '20')
   .option('--seconds <n>', 'stop after this many seconds anyway', '30')
@@ -25,9 +27,10 @@ export const captureCommand = new Command('capture')
     ['lab capture lvs -f arp -c 10', 'who answers ARP for the VIP'],
     ['lab capture rs1 -w rs1.pcap -c 100', 'save it for Wireshark'],
   ))
-  .action(async (node: string, raw) => {
+  .action(async (operands: string[], raw) => {
     const opts = parseOptions(captureOptions, raw);
-    process.exitCode = await captureOnNode({ node, ...opts }, { stdout: process.stdout, stderr: process.stderr });
+    const target = nodeTarget(operands, '`lab capture rs1` or `lab capture alice rs1`');
+    process.exitCode = await captureOnNode({ ...target, ...opts }, { stdout: process.stdout, stderr: process.stderr });
     if (opts.write) {
       process.stderr.write(`Saved ${opts.write} (open it with Wireshark or \`tcpdump -e -n -r ${opts.write}\`).\n`);
     }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { runNodeAction, type NodeAction } from '../lab/node-actions.js';
 import { formatPlan, planToJson } from '../plan/format.js';
 import { examples } from './help.js';
+import { NODE_TARGET_TEXT, NODE_TARGET_USAGE, nodeTarget } from './node-target.js';
 import { parseOptions } from './options.js';
 import { terminalWidth, writeJson } from './output.js';
 import { createProgress, recordedSteps } from './progress.js';
@@ -25,7 +26,8 @@ export function nodeStepsCommand(
 ): Command {
   return new Command(action)
     .description(description)
-    .argument('<node>', 'a real server of a running lab (rs1, rs2, ...)')
+    .usage(`[options] ${NODE_TARGET_USAGE}`)
+    .argument('<operands...>', `a real server of a running lab: ${NODE_TARGET_TEXT}`)
     .option('-v, --verbose', 'show each command\'s output')
     .option(
       '--json',
@@ -36,10 +38,11 @@ export function nodeStepsCommand(
       [`lab ${group} ${action} rs1 --dry-run`, 'the commands it would run, with their reasons'],
       [`lab ${group} ${action} rs1`, `${action} it, step by step`],
     ))
-    .action(async (node: string, raw, command: Command) => {
+    .action(async (operands: string[], raw, command: Command) => {
       const opts = parseOptions(options, raw);
+      const { node, lab: asked } = nodeTarget(operands, `\`lab ${group} ${action} rs1\` or \`lab ${group} ${action} alice rs1\``);
       const progress = await createProgress(opts);
-      const { lab, plan } = await runNodeAction({ group, action, node, dryRun: opts.dryRun }, progress);
+      const { lab, plan } = await runNodeAction({ group, action, node, lab: asked, dryRun: opts.dryRun }, progress);
       if (opts.dryRun && opts.json) writeJson(command, { ok: true, dryRun: true, node, action, ...planToJson(plan) });
       else if (opts.dryRun) process.stdout.write(`${formatPlan(plan, { width: terminalWidth() })}\n`);
       else if (opts.json) {

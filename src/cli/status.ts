@@ -7,9 +7,9 @@ import { writeJson } from './output.js';
 
 export const statusCommand = new Command('status')
   .description('list running labs and their nodes')
-  .option('--json', 'one JSON document on stdout: { schema, ok, labs: [{ lab, scenario, source, nodes }] }')
+  .option('--json', 'one JSON document on stdout: { schema, ok, labs: [{ lab, scenario, source, networks, nodes }] }')
   .addHelpText('after', examples(
-    ['lab status', 'each running lab, its nodes, roles and addresses'],
+    ['lab status', 'each running lab (instances too), its scenario, subnets, nodes, roles and addresses'],
     ['lab status --json', 'the same for scripts'],
   ))
   .action(async (raw, command: Command) => {
@@ -21,9 +21,11 @@ export const statusCommand = new Command('status')
   });
 
 function printLab(lab: LabStatus): void {
-  process.stdout.write(`${lab.lab} (${lab.source})\n`);
+  const subnets = lab.networks.map((n) => `${n.name} ${n.subnet}`).join(', ');
+  process.stdout.write(`${lab.lab}: scenario ${lab.scenario} (${lab.source}), ${subnets || 'no network label'}\n`);
   for (const n of lab.nodes) {
     const addrs = Object.entries(n.addresses).map(([net, ip]) => `${net}:${ip}`).join(' ');
-    process.stdout.write(`  ${n.node.padEnd(10)} ${n.role.padEnd(12)} ${n.state.padEnd(8)} ${addrs}\n`);
+    const container = n.container === n.node ? '' : ` (container ${n.container})`;
+    process.stdout.write(`  ${n.node.padEnd(10)} ${n.role.padEnd(12)} ${n.state.padEnd(8)} ${addrs}${container}\n`);
   }
 }

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { ExitCode } from '../errors.js';
-import { bringUp, planWithoutEngine, type BroughtUp } from '../lab/bring-up.js';
+import { bringUp, planWithoutChanges, type BroughtUp } from '../lab/bring-up.js';
 import { formatPlan, planToJson } from '../plan/format.js';
+import { INSTANCE_NAME, INSTANCE_NAME_RULE } from '../scenario/instance.js';
 import { INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';
 import { formatVerifyReport } from '../verify/report.js';
 import { examples } from './help.js';
@@ -20,6 +21,7 @@ const upOptions = z.object({
   ...scenarioOverrides,
   egress: z.boolean().default(false),
   doctor: z.boolean().default(true),
+  name: z.string().regex(INSTANCE_NAME, `--name: ${INSTANCE_NAME_RULE}`).optional(),
 });
 type UpOptions = z.output<typeof upOptions>;
 
@@ -28,6 +30,11 @@ const AUTO_SHOWN = '\n(auto settings shown as privileged + systemd; `lab up` dec
 export const upCommand = new Command('up')
   .description('build a scenario\'s topology in Docker, run the tutorial\'s commands, then verify the balancing')
   .argument('<scenario>', 'a built-in scenario (`lab list`) or a scenario file')
+  .option(
+    '--name <name>',
+    'bring up instance NAME of the scenario: lab NAME, containers NAME-<node>, networks NAME-<network>, ' +
+      'subnets free on the engine; several can run at once',
+  )
   .option('--dry-run', 'print the plan (every command, in order, with the reason) without touching Docker')
   .option('-v, --verbose', 'show each command and its output')
   .option(
@@ -48,6 +55,7 @@ export const upCommand = new Command('up')
   .addHelpText('after', examples(
     ['lab up rr-basic', 'the tutorial lab: build, configure, verify'],
     ['lab up rr-basic --dry-run', 'every command in order with its reason; touches nothing'],
+    ['lab up rr-basic --name alice', 'lab alice: rr-basic with its own containers and subnets, beside others'],
     ['lab up ./my-lab.yaml', 'your own scenario (start from `lab show rr-basic`)'],
     ['lab up rr-basic --privilege capabilities', 'where privileged containers are refused'],
     ['lab up rr-basic --no-verify --json', 'for scripts and CI (then `lab verify --junit`)'],
@@ -56,14 +64,14 @@ export const upCommand = new Command('up')
     const opts = parseOptions(upOptions, raw);
     if (opts.dryRun) return printDryRun(command, ref, opts);
     const progress = await createProgress(opts);
-    const { keepOnFailure, doctor, verify, requests } = opts;
-    const done = await bringUp({ ref, overrides: opts, keepOnFailure, doctor, verify, requests }, progress);
+    const { keepOnFailure, doctor, verify, requests, name } = opts;
+    const done = await bringUp({ ref, overrides: opts, keepOnFailure, doctor, verify, requests, name }, progress);
     printUp(command, done, progress, opts.json);
     if (done.report && !done.report.ok) process.exitCode = ExitCode.checkFailed;
   });
 
-function printDryRun(command: Command, ref: string, opts: UpOptions): void {
-  const { plan, autoAssumed } = planWithoutEngine(ref, opts);
+async function printDryRun(command: Command, ref: string, opts: UpOptions): Promise<void> {
+  const { plan, autoAssumed } = await planWithoutChanges(ref, opts, opts.name);
   if (opts.json) writeJson(command, { ok: true, dryRun: true, ...planToJson(plan) });
   else process.stdout.write(`${formatPlan(plan, { width: terminalWidth() })}${autoAssumed ? AUTO_SHOWN : ''}\n`);
 }
@@ -78,6 +86,7 @@ function printUp(command: Command, { plan, seconds, report }: BroughtUp, progres
   process.stdout.write(`Lab ${plan.lab} is up (${seconds.toFixed(1)} s, ${plan.steps.length} steps).\n`);
   if (report) process.stdout.write(`\n${formatVerifyReport(report)}\n`);
   const first = plan.scenario.nodes[0]!.name;
-  const lookAround = `lab exec ${first} -- ipvsadm -Lnc, lab shell rs1, lab status`;
+  const lab = plan.scenario.instance ? `${plan.lab} ` : '';
+  const lookAround = `lab exec ${lab}${first} -- ipvsadm -Lnc, lab shell ${lab}rs1, lab status`;
   process.stdout.write(`\nLook around: ${lookAround}. Remove it: lab teardown ${plan.lab}\n`);
 }

@@ -7,6 +7,7 @@ import { shipped } from '../package.js';
 import { PRIVILEGED_REFUSED_FIX, PRIVILEGED_REFUSED_PATTERN, privilegedRefused } from '../runtime/privilege.js';
 import { describeEngine, type Engine } from '../runtime/engine.js';
 import type { EngineContainer, EngineInfo, EngineNetwork } from '../runtime/types.js';
+import { containerName } from '../scenario/instance.js';
 import { canonicalCidr, cidrsOverlap, isIpv4, parseCidr, type Cidr } from '../scenario/ipv4.js';
 import { imageOf, initOf, privilegeOf, vipInterface } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -332,7 +333,10 @@ export function vipCheck(
 
 /** The scenario's container and network names against what the engine has, labelled or not. */
 export function namesCheck(scenario: Scenario, containers: ListedContainer[], networks: ListedNetwork[]): DoctorCheck {
-  const wanted = { containers: scenario.nodes.map((n) => n.name), networks: scenario.networks.map((n) => n.name) };
+  const wanted = {
+    containers: scenario.nodes.map((n) => containerName(scenario, n.name)),
+    networks: scenario.networks.map((n) => n.name),
+  };
   const taken = [
     ...containers.filter((c) => wanted.containers.includes(c.name)).map((c) => ({ kind: 'container', ...c })),
     ...networks.filter((n) => wanted.networks.includes(n.name)).map((n) => ({ kind: 'network', ...n })),

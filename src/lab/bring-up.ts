@@ -8,6 +8,7 @@ import { verifyLab, type VerifyReport } from '../verify/run.js';
 import { resolveOnEngine } from './engine-facts.js';
 import { finishing, type UpListener } from './events.js';
 import { findLab } from './find.js';
+import { instanceOnEngine, subnetTakenMeanwhile } from './instance.js';
 import { catchInterrupts } from './interrupts.js';
 import { newRunId } from '../labels.js';
 import { requestedScenario } from './scenario-of.js';
@@ -25,7 +26,12 @@ export interface UpRequest {
   verify: boolean;
   /** Requests per client for that verification; by default the scheduler's two rounds. */
   requests?: number | undefined;
+  /** Bring up instance NAME of the scenario (`--name`): its own names and free subnets. */
+  name?: string | undefined;
 }
+
+/** How many times `up --name` picks subnets again when another lab took them first. */
+const SUBNET_ATTEMPTS = 6;
 
 export interface PlannedUp {
   plan: Plan;
@@ -33,9 +39,13 @@ export interface PlannedUp {
   autoAssumed: boolean;
 }
 
-/** `lab up --dry-run`: the plan, with no engine to ask, so `auto` is planned as the tutorial's choice. */
-export function planWithoutEngine(ref: string, overrides: ScenarioOverrides): PlannedUp {
-  const { scenario, source } = requestedScenario(ref, overrides);
+/**
+ * `lab up --dry-run`: the plan, with no engine asked about `auto`, planned as the tutorial's choice. An
+ * instance (`name`) asks the engine only which subnets are free, to show the ones `up` would take now.
+ */
+export async function planWithoutChanges(ref: string, overrides: ScenarioOverrides, name?: string): Promise<PlannedUp> {
+  const { scenario: requested, source } = requestedScenario(ref, overrides);
+  const scenario = name === undefined ? requested : await instanceOnEngine(await DockerRuntime.connect(), requested, name);
   const { scenario: assumed } = resolveAuto(scenario, ASSUMED_FACTS);
   return { plan: buildPlan(assumed, source), autoAssumed: hasAuto(scenario) };
 }
@@ -73,12 +83,22 @@ async function upCatchingInterrupts(
   const interrupts = catchInterrupts();
   try {
     return await finishing(listener, async () => {
-      const { scenario, notes } = await resolveOnEngine(runtime, requested.scenario);
-      notes.forEach((n) => listener.note(`warning: ${n}`));
-      const plan = buildPlan(scenario, requested.source, newRunId());
-      const { keepOnFailure, doctor } = request;
-      await up(plan, runtime, listener, { keepOnFailure, skipDoctor: !doctor, interrupted: interrupts.signal });
-      return plan;
+      for (let attempt = 1; ; attempt++) {
+        const { name } = request;
+        const wanted = name === undefined ? requested.scenario : await instanceOnEngine(runtime, requested.scenario, name);
+        const { scenario, notes } = await resolveOnEngine(runtime, wanted);
+        notes.forEach((n) => listener.note(`warning: ${n}`));
+        const plan = buildPlan(scenario, requested.source, newRunId());
+        const { keepOnFailure, doctor } = request;
+        try {
+          await up(plan, runtime, listener, { keepOnFailure, skipDoctor: !doctor, interrupted: interrupts.signal });
+          return plan;
+        } catch (err) {
+          if (name === undefined || attempt === SUBNET_ATTEMPTS || !(await subnetTakenMeanwhile(runtime, scenario))) throw err;
+          const subnets = scenario.networks.map((n) => n.subnet).join(', ');
+          listener.note(`Another lab took ${subnets} meanwhile: picking free subnets again (attempt ${attempt + 1}).`);
+        }
+      }
     });
   } finally {
     interrupts.release();

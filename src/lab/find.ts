@@ -62,24 +62,42 @@ function onlyLab(labs: Map<string, EngineContainer[]>): string {
   return names[0]!;
 }
 
+/** A node as commands take it: `rs1`, or `alice rs1` (lab first) where several labs have an rs1. */
+export interface NodeTarget {
+  lab?: string | undefined;
+  node: string;
+}
+
 /**
- * The container of a node: a lab-made container carrying its node label, never a look-alike with the node
- * label alone (node names are unique across running labs: they are container names).
+ * The container of a node (`rs1`) of a lab: a lab-made container carrying its node label, never a look-alike
+ * with the node label alone. Without a lab, the node's only lab: several instances hold an `rs1` each.
  */
-export async function findNodeContainer(runtime: DockerRuntime, node: string): Promise<EngineContainer> {
-  const matches = await runtime.listContainers(labMade({ key: LABEL.node, value: node }));
+export async function findNodeContainer(runtime: DockerRuntime, node: string, lab?: string): Promise<EngineContainer> {
+  const labName = lab === undefined ? undefined : labNameOf(lab);
+  const all = await runtime.listContainers(labMade({ key: LABEL.node, value: node }));
+  const matches = all.filter((c) => labName === undefined || c.labels[LABEL.lab] === labName);
   if (matches.length === 0) {
     const labs = await runningLabs(runtime);
-    const known = [...labs.values()].flat().map((c) => c.labels[LABEL.node]).filter(Boolean);
+    const known = [...labs.entries()]
+      .filter(([name]) => labName === undefined || name === labName)
+      .flatMap(([name, containers]) => containers.map((c) => `${c.labels[LABEL.node]} (lab ${name})`));
     const fix = known.length
       ? `Running nodes: ${known.join(', ')}.`
-      : 'No lab is running: start one with `lab up rr-basic`.';
-    throw usageError(`No lab node named ${node}.`, fix);
+      : labName === undefined ? 'No lab is running: start one with `lab up rr-basic`.' : `\`lab status\` lists the running labs.`;
+    throw usageError(`No lab node named ${node}${labName === undefined ? '' : ` in lab ${labName}`}.`, fix);
+  }
+  const labsOfNode = [...new Set(matches.map((c) => c.labels[LABEL.lab]!))].sort();
+  if (labsOfNode.length > 1) {
+    throw usageError(
+      `Node ${node} is in ${labsOfNode.length} labs: ${labsOfNode.join(', ')}.`,
+      `Name its lab before the node, e.g. \`lab exec ${labsOfNode[0]} ${node} -- hostname\` ` +
+        `or \`lab shell ${labsOfNode[0]} ${node}\`.`,
+    );
   }
   const container = matches[0]!;
   if (container.state !== 'running') {
-    const lab = container.labels[LABEL.lab];
-    const fix = `Bring the lab up again: \`lab teardown ${lab}\` then \`lab up ${lab}\`.`;
+    const own = container.labels[LABEL.lab];
+    const fix = `Bring the lab up again: \`lab teardown ${own}\` then \`lab up ${own}\`.`;
     throw environmentError(`Node ${node} is not running (state: ${container.state}).`, fix);
   }
   return container;

@@ -12,6 +12,8 @@ export interface NodeAction {
   group: 'rs' | 'web';
   action: 'start' | 'stop';
   node: string;
+  /** The node's lab, where several have a node of that name. */
+  lab?: string | undefined;
 }
 
 const PLANNERS = { rs: realServerRolePlan, web: webServicePlan } as const;
@@ -30,7 +32,7 @@ export async function runNodeAction(
   listener: UpListener,
 ): Promise<{ lab: string; plan: Plan }> {
   const runtime = await DockerRuntime.connect();
-  const container = await findNodeContainer(runtime, request.node);
+  const container = await findNodeContainer(runtime, request.node, request.lab);
   const lab = await findLab(runtime, container.labels[LABEL.lab]);
   const plan = nodeActionPlan(lab.scenario, request);
   if (!request.dryRun) await finishing(listener, () => executeSteps(plan, runtime, listener));

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { DockerRuntime } from '../runtime/docker.js';
-import { findNodeContainer } from './find.js';
+import { findNodeContainer, type NodeTarget } from './find.js';
 
 /** Where a node's command writes: the user's terminal, or a file. */
 export interface Sinks {
@@ -10,25 +10,24 @@ export interface Sinks {
   stderr: Writable;
 }
 
-/** `lab exec NODE -- CMD`: the command on a lab-made node, its output to `sinks`; its exit code. */
-export async function execOnNode(node: string, argv: string[], sinks: Sinks): Promise<number> {
+/** `lab exec [LAB] NODE -- CMD`: the command on a lab-made node, its output to `sinks`; its exit code. */
+export async function execOnNode(target: NodeTarget, argv: string[], sinks: Sinks): Promise<number> {
   const runtime = await DockerRuntime.connect();
-  const container = await findNodeContainer(runtime, node);
+  const container = await findNodeContainer(runtime, target.node, target.lab);
   return (await runtime.execStream(container.id, argv, sinks)).exitCode;
 }
 
 /** The image's own login shell: bash where it has one. */
 const LOGIN_SHELL = ['sh', '-c', 'if command -v bash >/dev/null; then exec bash -l; else exec sh -l; fi'];
 
-/** `lab shell NODE`: an interactive login shell on a lab-made node, on this terminal; its exit code. */
-export async function shellOnNode(node: string): Promise<number> {
+/** `lab shell [LAB] NODE`: an interactive login shell on a lab-made node, on this terminal; its exit code. */
+export async function shellOnNode(target: NodeTarget): Promise<number> {
   const runtime = await DockerRuntime.connect();
-  const container = await findNodeContainer(runtime, node);
+  const container = await findNodeContainer(runtime, target.node, target.lab);
   return runtime.execInteractive(container.id, LOGIN_SHELL);
 }
 
-export interface CaptureRequest {
-  node: string;
+export interface CaptureRequest extends NodeTarget {
   interface: string;
   /** Stop after this many packets... */
   count: number;
@@ -49,7 +48,7 @@ const STOPPED_BY_TIMEOUT = 124;
  */
 export async function captureOnNode(request: CaptureRequest, sinks: Sinks): Promise<number> {
   const runtime = await DockerRuntime.connect();
-  const container = await findNodeContainer(runtime, request.node);
+  const container = await findNodeContainer(runtime, request.node, request.lab);
   const { seconds, count, filter } = request;
   const tcpdump = ['timeout', String(seconds), 'tcpdump', '-i', request.interface, '-c', String(count), '-U'];
   const filterArgs = filter ? [filter] : [];

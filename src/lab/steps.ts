@@ -6,6 +6,7 @@ import { loadIpvsFix, NO_IPIP, noIpvsMessage } from '../lvs/modules.js';
 import { CROSS_NODE_PHASES, type Phase, type Plan, type Step } from '../plan/types.js';
 import { errorMessage, sleep, type DockerRuntime } from '../runtime/docker.js';
 import { director, realServers } from '../scenario/model.js';
+import { nodeContainers } from '../scenario/instance.js';
 import type { Scenario } from '../scenario/schema.js';
 import { batchScript, batchWatcher, splitBatchOutput } from './batch.js';
 import type { StepOutcome, UpListener } from './events.js';
@@ -30,6 +31,7 @@ type ExecStep = Extract<Step, { kind: 'exec' }>;
 export async function executeSteps(
   plan: Plan, runtime: DockerRuntime, listener: UpListener, opts: { concurrent?: boolean } = {},
 ): Promise<void> {
+  runtime = runtime.withContainerNames(nodeContainers(plan.scenario));
   const report = new InOrder(plan.steps, listener);
   const failures: Array<{ step: Step; error: unknown }> = [];
   const runChain = async (steps: Step[], after?: Promise<unknown>) => {
@@ -228,7 +230,7 @@ async function runStep(plan: Plan, runtime: DockerRuntime, step: Exclude<Step, E
       return { seconds: seconds() };
     case 'container':
       await runtime.runContainer(step.container).catch(async (err: unknown) => {
-        await raceLost(plan, runtime, 'container', step.node);
+        await raceLost(plan, runtime, 'container', step.container.name);
         throw engineRefused(`Docker could not start ${step.node}`, err);
       });
       return { seconds: seconds() };

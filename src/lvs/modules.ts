@@ -1,6 +1,7 @@
 import { forwardingOf, realServers } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
 import { UML_LAB_SCRIPT } from '../package.js';
+import { upArguments } from '../scenario/instance.js';
 
 /** Kernel modules a scenario needs on the Docker host: IPVS, its scheduler, and ipip for tunneling. */
 export function requiredModules(scenario: Scenario): string[] {
@@ -13,7 +14,7 @@ export function loadIpvsFix(scenario: Scenario): string {
   return (
     `On the Docker host run \`sudo modprobe ${requiredModules(scenario).join(' ')}\` ` +
     '(check: `lsmod | grep ip_vs`); a container cannot load it. Docker Desktop and WSL2 kernels often lack ip_vs: use a Linux VM, or run the lab ' +
-    `inside User-Mode Linux: \`${UML_LAB_SCRIPT} 'up ${scenario.name}'\`.`
+    `inside User-Mode Linux: \`${UML_LAB_SCRIPT} 'up ${upArguments(scenario)}'\`.`
   );
 }
 

@@ -2,6 +2,7 @@ import { usageError } from '../errors.js';
 import { LABEL, labLabels } from '../labels.js';
 import { addRealServer, addService, CLEAR, LIST, type VirtualService } from '../lvs/ipvsadm.js';
 import { webControl } from '../lvs/web-server.js';
+import { containerName } from '../scenario/instance.js';
 import { canonicalCidr, parseCidr } from '../scenario/ipv4.js';
 import {
   clients,
@@ -98,7 +99,7 @@ function containerStep(scenario: Scenario, node: ScenarioNode, labels: Record<st
     );
   }
   const container: ContainerSpec = {
-    name: node.name,
+    name: containerName(scenario, node.name),
     hostname: node.name,
     image: imageOf(scenario, node),
     init,

@@ -1,5 +1,6 @@
 import { wrap } from '../text/wrap.js';
 import { PHASES, type Plan, type Step } from './types.js';
+import { scenarioNameOf } from '../scenario/instance.js';
 
 /** Where a step runs: on a node, or on the Docker host (networks and containers). */
 export const stepWhere = (step: Step): string => (step.kind === 'network' || step.kind === 'container' ? 'host' : step.node);
@@ -13,7 +14,8 @@ const WHY = '       why: ';
  */
 export function formatPlan(plan: Plan, opts: { width?: number } = {}): string {
   const s = plan.scenario;
-  const lines = [`Plan for ${s.name}: ${s.title}${s.seed ? ` (from seed ${s.seed})` : ''}`, ''];
+  const instance = s.instance ? ` (instance of ${s.instance.of})` : '';
+  const lines = [`Plan for ${s.name}${instance}: ${s.title}${s.seed ? ` (from seed ${s.seed})` : ''}`, ''];
   let phase: Step['phase'] | undefined;
   plan.steps.forEach((step, i) => {
     if (step.phase !== phase) {
@@ -37,7 +39,7 @@ function whyLines(why: string, width: number | undefined): string[] {
 export function planToJson(plan: Plan) {
   return {
     lab: plan.lab,
-    scenario: plan.scenario.name,
+    scenario: scenarioNameOf(plan.scenario),
     seed: plan.scenario.seed ?? null,
     steps: plan.steps.map((step, i) => ({ index: i + 1, phase: step.phase, kind: step.kind, node: stepWhere(step), command: step.command, why: step.why })),
   };

@@ -126,6 +126,8 @@ type CreateInFlight = Promise<unknown>;
 export class DockerRuntime {
   private readonly creates = new Set<CreateInFlight>();
   private refusal: LabError | undefined;
+  /** Where exec runs for a name it is given: the same name, unless scoped to a lab (withContainerNames). */
+  private execTarget: (name: string) => string = (name) => name;
 
   constructor(
     private readonly docker: Docker,
@@ -150,6 +152,16 @@ export class DockerRuntime {
       throw err instanceof LabError ? err : engineUnreachable(engine, err);
     }
     return runtime;
+  }
+
+  /**
+   * This connection, its in-flight creates and refusals shared, with exec given a lab's node name (`rs1`)
+   * running on that node's container (`alice-rs1` in an instance): every step and check names nodes.
+   */
+  withContainerNames(containerOf: (name: string) => string): DockerRuntime {
+    const scoped = Object.create(this) as DockerRuntime;
+    scoped.execTarget = containerOf;
+    return scoped;
   }
 
   /**
@@ -343,10 +355,11 @@ export class DockerRuntime {
     sinks: { stdout: Writable; stderr: Writable },
     opts: { timeoutMs?: number } = {},
   ): Promise<{ exitCode: number; timedOut: boolean }> {
+    const target = this.execTarget(container);
     const exec = await this.docker
-      .getContainer(container)
+      .getContainer(target)
       .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false })
-      .catch((err: unknown) => Promise.reject(statusOf(err) === 409 ? this.stoppedError(container) : err));
+      .catch((err: unknown) => Promise.reject(statusOf(err) === 409 ? this.stoppedError(target) : err));
     const stream = await exec.start({ hijack: true, stdin: false });
     this.docker.modem.demuxStream(stream, sinks.stdout, sinks.stderr);
     let timedOut = false;
@@ -415,7 +428,7 @@ export class DockerRuntime {
 
   /** An interactive TTY session (`lab shell`): the user's terminal is wired to the process until it exits. */
   async execInteractive(container: string, argv: string[]): Promise<number> {
-    const exec = await this.docker.getContainer(container).exec({
+    const exec = await this.docker.getContainer(this.execTarget(container)).exec({
       Cmd: argv,
       AttachStdin: true,
       AttachStdout: true,

@@ -197,6 +197,13 @@ export const scenarioSchema = z
     title: text(200).min(1).describe('One line saying what the lab shows, printed by `lab list` and the plan.'),
     seed: text(200).optional().describe('The tutorial in shared/seeds this scenario comes from, e.g. 000_b1166a4f114715ee.txt.'),
     description: text(4096).optional().describe('A longer explanation for people reading the file.'),
+    instance: z
+      .strictObject({
+        of: dnsLabel.describe('The scenario it is an instance of (`rr-basic`): the io.lvs-lab.scenario label.'),
+      })
+      .optional()
+      .describe('Set by `lab up SCENARIO --name NAME`, not by hand: this is instance NAME of a scenario, its containers ' +
+        'and networks named NAME-<node> and NAME-<network>, its subnets picked free on the engine.'),
     defaults: z
       .strictObject({
         image: imageReference.default(DEBIAN_IMAGE).describe(`Docker image for nodes that do not set their own. Default ${DEBIAN_IMAGE}.`),

@@ -5,6 +5,7 @@ import { executeSteps } from '../lab/steps.js';
 import { LIST, LIST_STATS } from '../lvs/ipvsadm.js';
 import { parseList, parseStats, type ListedService, type ServiceStats } from '../lvs/parse.js';
 import type { DockerRuntime } from '../runtime/docker.js';
+import { nodeContainers } from '../scenario/instance.js';
 import { clients, director, forwardingOf, realServers } from '../scenario/model.js';
 import { gatherEvidence } from '../verify/capture.js';
 import { clientPorts, type Hop } from '../verify/dr.js';
@@ -45,7 +46,8 @@ export interface LabActions {
 }
 
 /** The actions on a running lab, through Docker: the same commands `ipvsadm`, `lab verify`'s curl loop, `lab rs` and `lab web` run. */
-export function dockerLabActions(runtime: DockerRuntime, lab: RunningLab): LabActions {
+export function dockerLabActions(engine: DockerRuntime, lab: RunningLab): LabActions {
+  const runtime = engine.withContainerNames(nodeContainers(lab.scenario));
   const dir = director(lab.scenario).name;
   return {
     async state() {

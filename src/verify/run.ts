@@ -1,6 +1,7 @@
 import type { RunningLab } from '../lab/find.js';
 import type { DockerRuntime } from '../runtime/docker.js';
 import { clients, forwardingOf, realServers } from '../scenario/model.js';
+import { nodeContainers } from '../scenario/instance.js';
 import type { Scenario } from '../scenario/schema.js';
 import { checkApplication } from './app.js';
 import { assembleReport, type VerifyReport } from './assemble.js';
@@ -32,6 +33,7 @@ export function defaultRequests(scenario: Scenario): number {
 export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
   const { scenario } = lab;
+  runtime = runtime.withContainerNames(nodeContainers(scenario));
   const methods = [...new Set(realServers(scenario).map((rs) => forwardingOf(scenario, rs)))];
   const [watch, before] = await Promise.all([
     methods.length === 1 ? startWatch(runtime, lab, methods[0]!) : undefined,
