@@ -43,16 +43,17 @@ beforeAll(async () => {
           '--configLoader=runner', '--no-cache', '--maxWorkers=1', '--reporter=default', '--reporter=json', `--outputFile.json=${join(out, 'report.json')}`,
         ],
         env: { CI: 'true' },
-        // The reliability file adds a few minutes (a dockerd of its own, an image import into it, ~20 lab runs).
-        timeoutSeconds: 2100,
+        // The reliability file adds a few minutes (a dockerd of its own, an image import into it, ~20 lab runs),
+        // the remote-engine file a few more (an sshd in front of the engine, a lab up over it).
+        timeoutSeconds: 3000,
       },
     ],
-    timeoutSeconds: 2300,
+    timeoutSeconds: 3200,
   });
   run = uml.results[0]!;
   report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as VitestJson;
   process.stdout.write(`[uml] host-engine tests: exit ${run.exitCode} in ${run.seconds.toFixed(1)} s, ${report.numPassedTests}/${report.numTotalTests} passed\n`);
-}, 2_400_000);
+}, 3_300_000);
 
 describe('the host-engine tests on a host with IPVS and --privileged (User-Mode Linux)', () => {
   it('found that kind of host', () => {
