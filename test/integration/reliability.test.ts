@@ -317,9 +317,9 @@ describe('a `lab up` whose Docker engine freezes or stops mid-run (an engine of 
     engine.freeze();
     const r = await run.done.finally(() => engine.thaw());
     expect(r.exitCode, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/^error: The Docker engine at unix:\/\/\S+ did not answer within 5 s \(/m);
+    expect(r.stderr).toMatch(/^error: The Docker engine unix:\/\/\S+ \(from DOCKER_HOST\) did not answer within 5 s \(/m);
     expect(r.stderr).toContain('fix: Check it with `docker info`');
-    expect(r.stderr).toContain(`Could not remove what this run made: The Docker engine at unix://${engine.socket} did not answer`);
+    expect(r.stderr).toContain(`Could not remove what this run made: The Docker engine unix://${engine.socket} (from DOCKER_HOST) did not answer`);
     expect(r.stderr).toContain(`\`lab teardown ${copy.lab}\``);
     expectTidyError(r);
     const down = await lab(['teardown', copy.lab], { env: engine.env });
