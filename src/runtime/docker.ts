@@ -508,7 +508,9 @@ export class DockerRuntime {
     try {
       await this.docker.getContainer(id).kill({ signal: 'SIGKILL' });
     } catch (err) {
-      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+      if (statusOf(err) === 404 || statusOf(err) === 409) return;
+      // The kill was sent but the engine gave up waiting for the exit: removeContainer waits for it.
+      if (!EXIT_EVENT_MISSED.test(errorMessage(err))) throw err;
     }
   }
 
@@ -521,7 +523,8 @@ export class DockerRuntime {
         if (statusOf(err) === 404 || /already in progress/i.test(errorMessage(err))) return;
         // A busy engine gives up waiting for the killed container's exit event (seen in UML under load):
         // the kill was sent, so wait for the exit and remove again.
-        if (attempt >= KILL_RETRIES || !/did not receive an exit event/i.test(errorMessage(err))) throw err;
+        if (!EXIT_EVENT_MISSED.test(errorMessage(err))) throw err;
+        if (attempt >= KILL_RETRIES) throw unkillable(id, err);
         await this.docker.getContainer(id).wait({ condition: 'not-running' }).catch(() => undefined);
       }
     }
@@ -630,5 +633,15 @@ function collector(): { sink: Writable; text: () => string } {
 
 /** How often removing a container is tried when the engine missed its exit event. */
 const KILL_RETRIES = 3;
+const EXIT_EVENT_MISSED = /did not receive an exit event/i;
+
+/** A container whose processes do not die (e.g. stuck in a mount whose server is gone): exit 3, with where to look. */
+function unkillable(id: string, err: unknown): LabError {
+  return environmentError(
+    `The engine could not stop container ${id.slice(0, 12)}: ${errorMessage(err)}`,
+    `Look at it with \`docker inspect ${id.slice(0, 12)}\` and \`docker rm -f ${id.slice(0, 12)}\`; ` +
+      'a process stuck on a dead NFS mount goes once the mount is gone (or the engine restarts). Then run the teardown again.',
+  );
+}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
