@@ -171,7 +171,8 @@ describe(`an interrupted \`lab up\` on this host (${kind.label})`, () => {
     const copy = await copyOfFreeRrBasic(host);
     const decoysSurvive = await plantDecoys(host, copy);
     figures.interruptsTried++;
-    const run = startLab(['up', copy.file, ...LEAST, ...args], { timeoutMs: 300_000 });
+    // A loaded one-CPU guest's engine has taken over 30 s (the default bound) for one DELETE of the cleanup.
+    const run = startLab(['up', copy.file, ...LEAST, ...args], { env: { LVS_LAB_ENGINE_TIMEOUT: '120' }, timeoutMs: 300_000 });
     expect(await run.until(trigger), run.output()).toBe(true);
     run.child.kill(signal);
     const r = await run.done;
