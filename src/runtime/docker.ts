@@ -637,9 +637,10 @@ const EXIT_EVENT_MISSED = /did not receive an exit event/i;
 
 /** A container whose processes do not die (e.g. stuck in a mount whose server is gone): exit 3, with where to look. */
 function unkillable(id: string, err: unknown): LabError {
+  const short = id.slice(0, 12);
   return environmentError(
-    `The engine could not stop container ${id.slice(0, 12)}: ${errorMessage(err)}`,
-    `Look at it with \`docker inspect ${id.slice(0, 12)}\` and \`docker rm -f ${id.slice(0, 12)}\`; ` +
+    `The engine could not stop container ${short}: ${errorMessage(err)}`,
+    `Look at it with \`docker inspect ${short}\` and \`docker rm -f ${short}\`; ` +
       'a process stuck on a dead NFS mount goes once the mount is gone (or the engine restarts). Then run the teardown again.',
   );
 }
