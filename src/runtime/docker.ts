@@ -359,8 +359,10 @@ export class DockerRuntime {
     const exec = await this.docker
       .getContainer(target)
       .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false })
-      .catch((err: unknown) => Promise.reject(statusOf(err) === 409 ? this.stoppedError(target) : err));
-    const stream = await exec.start({ hijack: true, stdin: false });
+      .catch((err: unknown) => Promise.reject(notRunning(err) ? this.stoppedError(target) : err));
+    const stream = await exec
+      .start({ hijack: true, stdin: false })
+      .catch((err: unknown) => Promise.reject(notRunning(err) ? this.stoppedError(target) : err));
     this.docker.modem.demuxStream(stream, sinks.stdout, sinks.stderr);
     let timedOut = false;
     await new Promise<void>((resolve, reject) => {
@@ -387,10 +389,25 @@ export class DockerRuntime {
     // The stream can end a moment before the engine records the exit code.
     for (let i = 0; i < 50; i++) {
       const info = await exec.inspect();
-      if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, timedOut };
+      if (!info.Running && info.ExitCode !== null) {
+        // A command killed with its container (the engine stopping it) is not the command failing.
+        if (KILLED_EXIT_CODES.includes(info.ExitCode) && (await this.stopsSoon(target))) {
+          throw await this.stoppedError(target, `while \`${argv.join(' ')}\` ran in it`);
+        }
+        return { exitCode: info.ExitCode, timedOut };
+      }
       await sleep(20);
     }
     throw new Error(`exec of ${argv.join(' ')} in ${container} did not report an exit code`);
+  }
+
+  /** Is the container stopped, or stopping (its commands are killed a moment before the engine marks it)? */
+  private async stopsSoon(container: string): Promise<boolean> {
+    for (let look = 0; look < 10; look++) {
+      if ((await this.containerStatus(container).catch(() => 'gone')) !== 'running') return true;
+      await sleep(100);
+    }
+    return false;
   }
 
   /** What a container printed (its last `tail` lines, or all), stdout and stderr apart. */
@@ -404,15 +421,20 @@ export class DockerRuntime {
     return { stdout: stdout.text(), stderr: stderr.text() };
   }
 
-  /** A container that exited when a command was due in it: what it printed last says why. */
-  private async stoppedError(container: string): Promise<LabError> {
+  /** A container that exited when a command was due or running in it: what it printed last says why. */
+  private async stoppedError(container: string, when = 'before a command could run in it'): Promise<LabError> {
     const c = this.docker.getContainer(container);
-    const state = await c.inspect().then((i) => `exit ${i.State.ExitCode}`, () => 'gone');
+    const exitCode = await c.inspect().then((i) => i.State.ExitCode, () => undefined);
     const logs = await this.logs(container, 5).then((l) => `${l.stdout}${l.stderr}`.trim(), () => '');
+    const state = exitCode === undefined ? 'gone' : `exit ${exitCode}`;
+    const killed = exitCode !== undefined && KILLED_EXIT_CODES.includes(exitCode);
     return environmentError(
-      `Container ${container} stopped (${state}) before a command could run in it.`,
-      `See what it printed: \`docker logs ${container}\` (\`--keep-on-failure\` keeps it); on a cgroup v2 host, ` +
-        'systemd nodes need `--privilege privileged` or `capabilities`, or `--init none`.',
+      `Container ${container} stopped (${state}${killed ? ', killed from outside' : ''}) ${when}.`,
+      killed || exitCode === undefined
+        ? 'Something stopped it: the engine shutting down or restarting (`docker info`), a `docker stop`, or the ' +
+            'out-of-memory killer (`dmesg`). Then remove the lab with `lab teardown` and `lab up` again.'
+        : `See what it printed: \`docker logs ${container}\` (\`--keep-on-failure\` keeps it); on a cgroup v2 host, ` +
+            'systemd nodes need `--privilege privileged` or `capabilities`, or `--init none`.',
       logs ? [logs] : [],
     );
   }
@@ -537,6 +559,14 @@ export class DockerRuntime {
       if (statusOf(err) !== 404) throw err;
     }
   }
+}
+
+/** SIGKILL and SIGTERM (128 + signal): what a container, or a command in it, exits with when stopped from outside. */
+const KILLED_EXIT_CODES = [137, 143];
+
+/** The engine refuses a command in a stopped container: 409, or 500 "is not running" while it shuts down. */
+function notRunning(err: unknown): boolean {
+  return statusOf(err) === 409 || /is not running/i.test(errorMessage(err));
 }
 
 /** Two `up`s of one lab race: the engine refuses the second create of a name with 409. */

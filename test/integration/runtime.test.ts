@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { LabError } from '../../src/errors.js';
 import { LABEL, labLabels } from '../../src/labels.js';
@@ -91,6 +91,24 @@ describe('Docker adapter on a real engine', () => {
     const r = await runtime.exec(`rs-${id}`, ['sleep', '30'], { timeoutMs: 500 });
     expect(r.timedOut).toBe(true);
   });
+
+  it('a container stopped from outside while a command runs in it, or before: exit 3 saying so; a command killed inside a running one is only its exit code', async () => {
+    const name = `stopped-${id}`;
+    await runtime.runContainer(spec({ name, address: '10.213.0.12' }));
+    onTestFinished(() => runtime.removeContainer(name));
+    const killedInside = await runtime.exec(name, ['sh', '-c', 'kill -9 $$']);
+    expect(killedInside).toMatchObject({ exitCode: 137, timedOut: false });
+    const running = runtime.exec(name, ['sleep', '30']).catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Docker().getContainer(name).stop({ t: 5 });
+    const during = await running;
+    expect(during, JSON.stringify(during)).toBeInstanceOf(LabError);
+    expect((during as LabError).exitCode).toBe(3);
+    expect((during as LabError).message).toBe(`Container ${name} stopped (exit 143, killed from outside) while \`sleep 30\` ran in it.`);
+    expect((during as LabError).hint).toMatch(/^Something stopped it: the engine shutting down or restarting/);
+    const before = await runtime.exec(name, ['true']).catch((err: unknown) => err);
+    expect((before as LabError).message).toBe(`Container ${name} stopped (exit 143, killed from outside) before a command could run in it.`);
+  }, 60_000);
 
   it('least privilege is enough for the VIP on lo, and /proc/sys stays read-only', async () => {
     expect((await runtime.exec(`rs-${id}`, ['ip', 'addr', 'add', '10.213.0.100/32', 'dev', 'lo', 'label', 'lo:1'])).exitCode).toBe(0);
