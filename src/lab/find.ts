@@ -1,7 +1,8 @@
 import { environmentError, usageError } from '../errors.js';
 import type { DockerRuntime } from '../runtime/docker.js';
 import type { EngineContainer } from '../runtime/types.js';
-import { isFileReference, loadScenario, validateScenario } from '../scenario/load.js';
+import { isFileReference, listBuiltinScenarios, loadScenario, validateScenario } from '../scenario/load.js';
+import { upArguments } from '../scenario/instance.js';
 import type { Scenario } from '../scenario/schema.js';
 import { LABEL, labMade } from '../labels.js';
 
@@ -21,6 +22,12 @@ export async function runningLabs(runtime: DockerRuntime): Promise<Map<string, E
   return labs;
 }
 
+/** The `lab up` that starts a lab not running: of a scenario (built-in or file), or of an instance of one. */
+function upCommandFor(ref: string): string {
+  if (isFileReference(ref) || listBuiltinScenarios().includes(ref)) return `\`lab up ${ref}\``;
+  return `\`lab up SCENARIO --name ${ref}\` (\`lab list\` shows the scenarios)`;
+}
+
 /** The lab a name or scenario file means: a file's lab is named after its scenario. */
 export const labNameOf = (ref: string): string => (isFileReference(ref) ? loadScenario(ref).scenario.name : ref);
 
@@ -37,7 +44,7 @@ export async function findLab(runtime: DockerRuntime, ref: string | undefined): 
   const name = ref === undefined ? onlyLab(labs) : labNameOf(ref);
   const containers = labs.get(name);
   if (!containers) {
-    const fix = `Start it with \`lab up ${ref ?? name}\`; \`lab status\` lists running labs.`;
+    const fix = `Start it with ${upCommandFor(ref ?? name)}; \`lab status\` lists running labs.`;
     throw environmentError(`Lab ${name} is not running.`, fix);
   }
   const json = containers.find((c) => c.labels[LABEL.scenarioJson])?.labels[LABEL.scenarioJson];
@@ -96,8 +103,10 @@ export async function findNodeContainer(runtime: DockerRuntime, node: string, la
   }
   const container = matches[0]!;
   if (container.state !== 'running') {
-    const own = container.labels[LABEL.lab];
-    const fix = `Bring the lab up again: \`lab teardown ${own}\` then \`lab up ${own}\`.`;
+    const own = container.labels[LABEL.lab]!;
+    const json = container.labels[LABEL.scenarioJson]!;
+    const again = upArguments(validateScenario(JSON.parse(json), `the labels of lab ${own}`));
+    const fix = `Bring the lab up again: \`lab teardown ${own}\` then \`lab up ${again}\`.`;
     throw environmentError(`Node ${node} is not running (state: ${container.state}).`, fix);
   }
   return container;

@@ -139,7 +139,10 @@ async function runExecs(plan: Plan, runtime: DockerRuntime, steps: ExecStep[], r
   });
   err.on('data', (c: Buffer) => chunks.err.push(c));
   const sinks = { stdout: out, stderr: err };
-  const r = await runtime.execStream(steps[0]!.node, ['sh', '-c', script], sinks, { timeoutMs: EXEC_TIMEOUT_MS * steps.length });
+  const node = steps[0]!.node;
+  const r = await runtime
+    .execStream(node, ['sh', '-c', script], sinks, { timeoutMs: EXEC_TIMEOUT_MS * steps.length })
+    .catch((e: unknown) => Promise.reject(engineRefused(`Docker could not run \`${steps[0]!.command}\` on ${node}`, e)));
   const rawErr = Buffer.concat(chunks.err).toString('utf8');
   const stdout = splitBatchOutput(Buffer.concat(chunks.out).toString('utf8'), token, steps.length);
   const stderr = splitBatchOutput(rawErr, token, steps.length);
@@ -247,7 +250,9 @@ async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<Ste
     // --wait returns once the boot is done: one exec instead of a poll every 300 ms (each exec costs time).
     // Before systemd listens at all it answers at once ("offline"): then look again shortly.
     const argv = ['systemctl', 'is-system-running', '--wait'];
-    const r = await runtime.exec(node, argv, { timeoutMs: Math.max(left(), 1000) });
+    const r = await runtime
+      .exec(node, argv, { timeoutMs: Math.max(left(), 1000) })
+      .catch((e: unknown) => Promise.reject(engineRefused(`Docker could not run \`${argv.join(' ')}\` on ${node}`, e)));
     last = (r.stdout + r.stderr).trim();
     // "degraded" still means booted: some unit failed, but systemctl works.
     if (/^(running|degraded)$/m.test(last)) return { exitCode: 0, stdout: last, seconds: (performance.now() - started) / 1000 };

@@ -566,7 +566,7 @@ const KILLED_EXIT_CODES = [137, 143];
 
 /** The engine refuses a command in a stopped container: 409, or 500 "is not running" while it shuts down. */
 function notRunning(err: unknown): boolean {
-  return statusOf(err) === 409 || /is not running/i.test(errorMessage(err));
+  return statusOf(err) === 409 || /is not running|cannot exec in a stopped/i.test(errorMessage(err));
 }
 
 /** Two `up`s of one lab race: the engine refuses the second create of a name with 409. */

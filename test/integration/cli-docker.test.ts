@@ -171,6 +171,10 @@ describe(`lab up rr-basic on this host (${host.label})`, () => {
     const exec = await lab(['exec', 'rs1', '--', 'sh', '-c', 'hostname; exit 5']);
     expect(exec).toMatchObject({ exitCode: 5, stdout: 'rs1\n' });
     expect((await lab(['exec', 'nosuchnode', '--', 'true'])).exitCode).toBe(2);
+    // A lab not running says how to start it: a scenario by its name, an instance of one with --name.
+    const notUp = await lab(['verify', `absent-${process.pid}`]);
+    expect(notUp.exitCode).toBe(3);
+    expect(notUp.stderr).toContain(`fix: Start it with \`lab up SCENARIO --name absent-${process.pid}\` (\`lab list\``);
     // `lab capture`: traffic between the lab's own containers, saved as a pcap and printed as text.
     const pcap = join(mkdtempSync(join(tmpdir(), 'lab-capture-')), 'rs1.pcap');
     const [saved, printed] = await Promise.all([
@@ -182,6 +186,11 @@ describe(`lab up rr-basic on this host (${host.label})`, () => {
     expect(readFileSync(pcap).readUInt32LE(0)).toBe(0xa1b2c3d4);
     expect(readFileSync(pcap).length).toBeGreaterThan(24 + 2 * 16);
     expect(printed.stdout).toMatch(/172\.20\.1\.50 > 172\.20\.1\.10: ICMP echo request/);
+    // A node stopped behind lab's back: exit 3 with how to bring its lab back.
+    await new Docker().getContainer('rs2').stop({ t: 1 });
+    const stopped = await lab(['exec', 'rs2', '--', 'true']);
+    expect(stopped.exitCode).toBe(3);
+    expect(stopped.stderr).toMatch(/^error: Node rs2 is not running \(state: exited\)\.\nfix: Bring the lab up again: `lab teardown rr-basic` then `lab up rr-basic`\.$/m);
     // Another `up` of the same lab is refused, not half-made.
     const again = await lab(['up', 'rr-basic', '--privilege', 'minimal', '--init', 'none', '--no-doctor']);
     expect(again.exitCode).toBe(3);

@@ -338,7 +338,7 @@ describe('a `lab up` whose Docker engine freezes or stops mid-run (an engine of 
     expect(r.exitCode, r.stderr).toBe(3);
     // Gone before lab's next call, or still shutting down when it came: either way the engine is named, with the fix.
     const gone = /^error: No Docker engine answers at unix:\/\/\S+ \((ENOENT|ECONNREFUSED|ECONNRESET|EPIPE)\)\.\nfix: Start Docker/m;
-    const shuttingDown = /^error: Docker could not (create network|start) \S+: .+\nfix: Look at the engine: `docker info`/m;
+    const shuttingDown = /^error: Docker could not (create network \S+|start \S+|run `.+` on \S+): .+\nfix: Look at the engine: `docker info`/m;
     // Or the engine had already stopped the containers it was asked to run commands in.
     const stoppedFirst = /^error: Container \S+ stopped \((exit 1[34]7, killed from outside|gone)\) (before a command could run in it|while `.+` ran in it)\.\n(.*\n)*fix: Something stopped it: the engine shutting down/m;
     expect([gone, shuttingDown, stoppedFirst].some((outcome) => outcome.test(r.stderr)), r.stderr).toBe(true);
