@@ -7,6 +7,7 @@ import { environmentError, LabError } from '../errors.js';
 import type { LabelFilter } from '../labels.js';
 import { containerCommand } from './container-command.js';
 import { describeEngine, dockerOptions, resolveEngine, type Engine } from './engine.js';
+import { hostKeyRefusal } from './known-hosts.js';
 import {
   PRIVILEGED_REFUSED_FIX,
   PRIVILEGED_REFUSED_PATTERN,
@@ -610,6 +611,8 @@ function engineUnreachable(engine: Engine, err: unknown): LabError {
  */
 function sshUnreachable(engine: Engine, err: unknown, why: string): LabError {
   const url = new URL(engine.host);
+  const refused = hostKeyRefusal(url.hostname, Number(url.port || 22));
+  if (refused) return refused;
   const target = `${url.port ? `-p ${url.port} ` : ''}${url.username ? `${url.username}@` : ''}${url.hostname}`;
   const tryIt = `check by hand with \`ssh ${target} docker version\``;
   const level = (err as { level?: string }).level;

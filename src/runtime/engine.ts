@@ -4,6 +4,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { environmentError } from '../errors.js';
+import { hostKeyVerifier } from './known-hosts.js';
 
 /**
  * Which Docker engine lab talks to, decided once, in the docker CLI's order: DOCKER_HOST, else the context
@@ -87,12 +88,14 @@ export function dockerOptions(engine: Engine, timeoutMs: number, env: NodeJS.Pro
   const port = url.port || undefined;
   // tcp://: dockerode adds TLS itself from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (or port 2376).
   if (!engine.ssh) return { host: url.hostname, ...(port ? { port } : {}) };
+  const sshPort = Number(port ?? 22);
   return {
     protocol: 'ssh',
     host: url.hostname,
-    port: port ?? 22,
+    port: sshPort,
     username: decodeURIComponent(url.username) || userInfo().username,
-    sshOptions: { ...sshAuth(env), readyTimeout: timeoutMs },
+    // Like ssh, trust only a host key known_hosts records (ssh2 alone would take any).
+    sshOptions: { ...sshAuth(env), readyTimeout: timeoutMs, hostVerifier: hostKeyVerifier(url.hostname, sshPort, env) },
   } as Docker.DockerOptions;
 }
 

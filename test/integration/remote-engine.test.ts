@@ -33,7 +33,14 @@ const client = keygen('client');
 // A key sshd accepts but only to run a command that is not docker: the login works, dial-stdio does not.
 const noDocker = keygen('no-docker');
 const stranger = keygen('stranger');
-keygen('host');
+const hostKey = keygen('host');
+/** A HOME whose ~/.ssh/known_hosts records the given key as the sshd's (as `ssh` once accepted writes it). */
+const homeKnowing = (name: string, pub?: string) => {
+  const home = join(dir, name);
+  mkdirSync(join(home, '.ssh'), { recursive: true });
+  if (pub) writeFileSync(join(home, '.ssh', 'known_hosts'), `[127.0.0.1]:${port} ${pub.split(' ').slice(0, 2).join(' ')}\n`);
+  return home;
+};
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -64,7 +71,7 @@ const port = await freePort();
 const closedPort = await freePort();
 const remote = `ssh://root@127.0.0.1:${port}`;
 // Neither the agent of whoever runs the tests nor their ~/.docker: only what each test gives.
-const overSsh = { DOCKER_HOST: remote, LVS_LAB_SSH_KEY: client.key, SSH_AUTH_SOCK: undefined, DOCKER_CONTEXT: undefined, DOCKER_CONFIG: join(dir, 'no-docker-config') };
+const overSsh = { DOCKER_HOST: remote, HOME: homeKnowing('home', hostKey.pub), LVS_LAB_SSH_KEY: client.key, SSH_AUTH_SOCK: undefined, DOCKER_CONTEXT: undefined, DOCKER_CONFIG: join(dir, 'no-docker-config') };
 const sshdLog = join(dir, 'sshd.log');
 let sshd: ChildProcess | undefined;
 let madePrivsepDir = false;
@@ -246,6 +253,25 @@ describe('when the ssh leg fails: exit 3, one JSON document, a fix, no stack tra
     expect(doctor.exitCode).toBe(3);
     expect(json(doctor).checks).toEqual([expect.objectContaining({ id: 'docker', status: 'fail', fix: expect.stringContaining('sshd') })]);
     noStackTrace(status);
+  }, CLI_MS);
+
+  it('a host key known_hosts does not record: refused, with its fingerprint and how to accept it', async () => {
+    const r = await lab(['status'], { env: { ...failing, HOME: homeKnowing('home-new') }, timeoutMs: CLI_MS });
+    expect(r.exitCode).toBe(3);
+    const fingerprint = execFileSync('ssh-keygen', ['-l', '-f', `${hostKey.key}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+    expect(r.stderr).toContain(`error: The ssh host key of 127.0.0.1 port ${port} (${fingerprint}) is not in ${join(dir, 'home-new', '.ssh', 'known_hosts')}`);
+    expect(r.stderr).toContain(`fix: Log in once with \`ssh -p ${port} 127.0.0.1\``);
+    noStackTrace(r);
+  }, CLI_MS);
+
+  it('a host key other than the one known_hosts records: refused, naming the risk and `ssh-keygen -R`', async () => {
+    const r = await lab(['status', '--json'], { env: { ...failing, HOME: homeKnowing('home-changed', stranger.pub) }, timeoutMs: CLI_MS });
+    expect(r.exitCode).toBe(3);
+    expect(json(r).error).toMatchObject({
+      exitCode: 3,
+      message: expect.stringContaining('someone may be in the middle'),
+      hint: expect.stringContaining(`ssh-keygen -R '[127.0.0.1]:${port}'`),
+    });
   }, CLI_MS);
 
   it('a key sshd does not accept', async () => {

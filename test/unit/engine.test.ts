@@ -73,7 +73,7 @@ describe('dockerOptions and the ssh login', () => {
     expect(dockerOptions(resolveEngine({ DOCKER_HOST: 'unix:///x.sock' }), 1000)).toEqual({ socketPath: '/x.sock' });
     expect(dockerOptions(resolveEngine({ DOCKER_HOST: 'tcp://h:2375' }), 1000)).toEqual({ host: 'h', port: '2375' });
     const ssh = dockerOptions(resolveEngine({ DOCKER_HOST: 'ssh://lab@127.0.0.1:2222' }), 5000, { HOME: home, LVS_LAB_SSH_KEY: plain });
-    expect(ssh).toMatchObject({ protocol: 'ssh', host: '127.0.0.1', port: '2222', username: 'lab', sshOptions: { readyTimeout: 5000, privateKey: readFileSync(plain) } });
+    expect(ssh).toMatchObject({ protocol: 'ssh', host: '127.0.0.1', port: 2222, username: 'lab', sshOptions: { readyTimeout: 5000, privateKey: readFileSync(plain) } });
     expect(dockerOptions(resolveEngine({ DOCKER_HOST: 'ssh://lab@h' }), 1000, { HOME: home })).toMatchObject({ port: 22 });
   });
 
