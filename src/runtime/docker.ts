@@ -8,6 +8,7 @@ import type { LabelFilter } from '../labels.js';
 import { containerCommand } from './container-command.js';
 import { describeEngine, dockerOptions, resolveEngine, type Engine } from './engine.js';
 import { hostKeyRefusal } from './known-hosts.js';
+import { sshDialStdioAgent } from './ssh-agent.js';
 import {
   PRIVILEGED_REFUSED_FIX,
   PRIVILEGED_REFUSED_PATTERN,
@@ -106,15 +107,12 @@ const isConnectionError = (err: unknown) =>
   CONNECTION_ERRORS.has((err as { code?: string }).code ?? '') || /socket hang up/i.test(errorMessage(err)) ||
   typeof (err as { level?: unknown }).level === 'string';
 
-/**
- * docker-modem writes an ssh engine's request paths with url.resolve on "ssh:HOST:PORT/", which Node flags
- * (DEP0170) on stderr once a run; the engine still reads the right path, so to a user it is only noise.
- */
-function dropModemUrlWarning(): void {
-  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((...args: unknown[]) => {
-    if (!args.includes('DEP0170')) emit(...args);
-  }) as typeof process.emitWarning;
+/** Engine API calls over one ssh login (sshDialStdioAgent) instead of docker-modem's login per call. */
+function overOneSshLogin(options: Docker.DockerOptions): Docker.DockerOptions {
+  const { host, port, username, sshOptions } = options as Docker.DockerOptions & { host: string; port: number };
+  // docker-modem takes an `agent` for every protocol; @types/dockerode does not list it.
+  const agent = sshDialStdioAgent({ ...sshOptions, host, port, username });
+  return { protocol: 'http', host, port, agent } as Docker.DockerOptions;
 }
 
 /** A create (or join) on its way to the engine: it may land even after its caller stopped waiting. */
@@ -145,8 +143,7 @@ export class DockerRuntime {
     const timeoutMs = engineTimeoutMs(env);
     const options = dockerOptions(engine, timeoutMs, env);
     const { default: Docker } = await import('dockerode');
-    if (engine.ssh) dropModemUrlWarning();
-    const runtime = new DockerRuntime(new Docker(options), timeoutMs, engine);
+    const runtime = new DockerRuntime(new Docker(engine.ssh ? overOneSshLogin(options) : options), timeoutMs, engine);
     try {
       await runtime.docker.ping();
     } catch (err) {

@@ -110,7 +110,7 @@ const json = (r: CliResult) => JSON.parse(r.stdout) as Record<string, unknown> &
 const dockerRow = (r: CliResult) => json(r).checks.find((c) => c.id === 'docker')!;
 const logins = () => readFileSync(sshdLog, 'utf8').match(/Accepted publickey for root/g)?.length ?? 0;
 const noStackTrace = (r: CliResult) => expect(r.stderr).not.toMatch(/^\s+at .*\(.*:\d+:\d+\)$/m);
-/** A spawn of the CLI takes 5-8 s in a one-CPU UML guest; each Engine API call over ssh is one more login. */
+/** A spawn of the CLI takes 5-8 s in a one-CPU UML guest. */
 const CLI_MS = 180_000;
 
 describe('DOCKER_HOST=ssh://root@127.0.0.1:PORT (a local sshd in front of this machine\'s engine)', () => {
@@ -131,9 +131,12 @@ describe('DOCKER_HOST=ssh://root@127.0.0.1:PORT (a local sshd in front of this m
     const plan = await lab(['up', 'rr-basic', '--dry-run'], { env: overSsh, timeoutMs: CLI_MS });
     expect(plan.exitCode, plan.stderr).toBe(0);
     expect(plan.stdout).toContain('docker network create --subnet=172.20.0.0/16 --internal lvs_dr');
+    const before = logins();
     const status = await lab(['status', '--json'], { env: overSsh, timeoutMs: CLI_MS });
     expect(status.exitCode, status.stderr).toBe(0);
     expect(json(status)).toMatchObject({ schema: 'lvs-lab/status@1', ok: true, labs: expect.any(Array) });
+    // Its several Engine API calls (ping, containers, networks) share one ssh login.
+    expect(logins() - before).toBe(1);
   }, CLI_MS);
 
   it('`lab images import TAR` streams the tarball over ssh', async () => {
