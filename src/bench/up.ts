@@ -130,13 +130,14 @@ async function verifyParts(): Promise<void> {
   record('  verify part: 4 captures stopped and read', read.seconds);
   const before = await serviceConnections(runtime, scenario);
   const watch = await timed(() => startWatch(runtime, running, 'dr'));
-  record('  verify part: arping -c 3 with the captures', watch.seconds);
+  record('  verify part: captures started, arping -c 1', watch.seconds);
   const traffic = await timed(() => sendSchedulerTraffic(runtime, scenario, 2 * realServers(scenario).length));
   record('  verify part: the requests (one exec of curls)', traffic.seconds);
   const answered = traffic.value.requests.filter((r) => r.curlExit === 0).length;
   const tables = await timed(() => readDirectorTables(runtime, scenario, before + answered));
   record('  verify part: tables (until the counters show them)', tables.seconds);
-  record('  verify part: captures stopped, netstat', (await timed(() => finishWatch(runtime, scenario, watch.value))).seconds);
+  const finish = await timed(() => finishWatch(runtime, scenario, watch.value, before + answered));
+  record('  verify part: captures stopped, tables, netstat', finish.seconds);
 }
 
 const RUNS: Record<string, () => Promise<void>> = {

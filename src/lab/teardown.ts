@@ -58,12 +58,12 @@ const runFilter = (runId: string): LabelFilter => ({ key: LABEL.run, value: runI
 async function removeSelected(runtime: DockerRuntime, filter: LabelFilter[]): Promise<TeardownResult> {
   const started = performance.now();
   const [containers, networks] = await Promise.all([runtime.listContainers(filter), runtime.listNetworks(filter)]);
-  // Nothing in a lab container needs a graceful shutdown: killed at once (their network namespaces go down
-  // together), then removed at once, then the networks, which they no longer use. The application's
-  // services go last: a real server whose NFS server died first hangs in its hard mount, unkillable.
+  // Nothing in a lab container needs a graceful shutdown: all force-removed at once (the engine kills each
+  // first; one call per container, none waiting for the others' kills), then the networks, which they no
+  // longer use. The application's services go last: a real server whose NFS server died first hangs in its
+  // hard mount, unkillable.
   const isService = (c: (typeof containers)[number]) => c.labels[LABEL.role] === 'service';
   for (const wave of [containers.filter((c) => !isService(c)), containers.filter(isService)]) {
-    await Promise.all(wave.filter((c) => c.state === 'running').map((c) => runtime.killContainer(c.id)));
     await Promise.all(wave.map((c) => runtime.removeContainer(c.id)));
   }
   await Promise.all(networks.map((n) => runtime.removeNetwork(n.id)));

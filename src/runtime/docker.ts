@@ -523,17 +523,6 @@ export class DockerRuntime {
     return (await this.docker.getContainer(id).inspect()).State.Status;
   }
 
-  /** SIGKILL, without waiting for anything; a container already stopped or gone is not an error. */
-  async killContainer(id: string): Promise<void> {
-    try {
-      await this.docker.getContainer(id).kill({ signal: 'SIGKILL' });
-    } catch (err) {
-      if (statusOf(err) === 404 || statusOf(err) === 409) return;
-      // The kill was sent but the engine gave up waiting for the exit: removeContainer waits for it.
-      if (!EXIT_EVENT_MISSED.test(errorMessage(err))) throw err;
-    }
-  }
-
   /** Kill and remove; a container that is already gone is not an error (teardown can run twice). */
   async removeContainer(id: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {

@@ -19,39 +19,71 @@ export interface Capture {
 
 const DIR = '/tmp/lab-captures';
 
-/** Starts tcpdump in the background and returns once it is listening (so no packet is missed). */
-export async function startCapture(runtime: DockerRuntime, node: string, device: string, filter: string): Promise<Capture> {
-  const file = `${DIR}/${node}-${device}.pcap`;
-  const script =
-    `mkdir -p ${DIR} && rm -f ${file} ${file}.log && ` +
+// Each exec costs 0.5-0.8 s on a one-CPU guest, and verify needs several commands on each node: one exec runs
+// them all, their outputs marked apart. A section that must stop the rest exits; else the script ends 0.
+const SECTION = '@@lab-section@@';
+
+/** Runs each shell snippet in turn in one exec on NODE; their outputs (stdout and stderr), in order. */
+export async function execSections(
+  runtime: DockerRuntime, node: string, sections: string[], timeoutMs = 30_000,
+): Promise<{ exitCode: number; outputs: string[] }> {
+  const script = `${sections.map((s) => `{ ${s}; } 2>&1`).join(`; printf '\\n${SECTION}\\n'; `)}; exit 0`;
+  const r = await runtime.exec(node, ['sh', '-c', script], { timeoutMs });
+  return { exitCode: r.exitCode, outputs: r.stdout.split(`\n${SECTION}\n`) };
+}
+
+/** The capture tcpdump on NODE's DEVICE writes, filtered to FILTER. */
+export function captureOn(node: string, device: string, filter: string): Capture {
+  return { node, device, filter, file: `${DIR}/${node}-${device}.pcap` };
+}
+
+/** Starts tcpdump in the background and ends once it is listening (so no packet is missed); exit 1 if it does not. */
+function startSection({ device, filter, file }: Capture): string {
+  return `mkdir -p ${DIR} && rm -f ${file} ${file}.log && ` +
     `(tcpdump -i ${device} -U -w ${file} '${filter}' >${file}.log 2>&1 & echo $! >${file}.pid) && ` +
-    `for i in $(seq 100); do grep -q 'listening on' ${file}.log && exit 0; sleep 0.1; done; cat ${file}.log; exit 1`;
-  const r = await runtime.exec(node, ['sh', '-c', script], { timeoutMs: 30_000 });
-  if (r.exitCode !== 0) {
-    throw new LabError(`tcpdump did not start on ${node}: ${(r.stdout + r.stderr).trim() || `exit ${r.exitCode}`}`, {
+    `for i in $(seq 100); do grep -q 'listening on' ${file}.log && break; sleep 0.1; done; ` +
+    `grep -q 'listening on' ${file}.log || { cat ${file}.log; exit 1; }`;
+}
+
+/** Stops tcpdump (SIGINT flushes the file) and prints the packets as `tcpdump -e -n -tt` text. */
+function stopSection({ file }: Capture): string {
+  const pid = `$(cat ${file}.pid)`;
+  return `kill -INT ${pid} 2>/dev/null; while kill -0 ${pid} 2>/dev/null; do sleep 0.05; done; ` +
+    `tcpdump -r ${file} -e -n -tt 2>/dev/null; true`;
+}
+
+/** Starts the capture, then runs the sections AFTER in the same exec (while it listens); their outputs. */
+export async function startCapture(runtime: DockerRuntime, capture: Capture, after: string[] = []): Promise<string[]> {
+  const { exitCode, outputs } = await execSections(runtime, capture.node, [startSection(capture), ...after]);
+  if (exitCode !== 0) {
+    const said = outputs.join('\n').trim() || `exit ${exitCode}`;
+    throw new LabError(`tcpdump did not start on ${capture.node}: ${said}`, {
       exitCode: ExitCode.environment,
       hint: 'The capture needs tcpdump in the image and the NET_RAW capability (Docker gives it by default).',
     });
   }
-  return { node, device, filter, file };
+  return outputs.slice(1);
 }
 
-/** Stops tcpdump (SIGINT flushes the file) and returns the packets as `tcpdump -e -n -tt` text. */
-export async function stopCapture(runtime: DockerRuntime, capture: Capture): Promise<string> {
-  const pid = `$(cat ${capture.file}.pid)`;
-  const script = `kill -INT ${pid} 2>/dev/null; while kill -0 ${pid} 2>/dev/null; do sleep 0.05; done; tcpdump -r ${capture.file} -e -n -tt 2>/dev/null`;
-  return (await runtime.exec(capture.node, ['sh', '-c', script], { timeoutMs: 30_000 })).stdout;
+/** Stops the capture and runs the sections AFTER in the same exec: its packets' text, then their outputs. */
+export async function stopCapture(runtime: DockerRuntime, capture: Capture, after: string[] = []): Promise<string[]> {
+  return (await execSections(runtime, capture.node, [stopSection(capture), ...after])).outputs;
 }
 
-/** Stops every capture and sorts their packets by node: the evidence the packet checks and hop tables read. */
-export async function gatherEvidence(runtime: DockerRuntime, scenario: Scenario, captures: Capture[]): Promise<Captures> {
-  const texts = await Promise.all(captures.map((c) => stopCapture(runtime, c)));
-  const byNode = Object.fromEntries(captures.map((c, i) => [c.node, parseTcpdump(texts[i]!)]));
+/** Each node's packets, from the text of its capture (in CAPTURES' order), sorted by node. */
+export function sortCaptures(scenario: Scenario, captures: Capture[], texts: string[]): Captures {
+  const byNode = Object.fromEntries(captures.map((c, i) => [c.node, parseTcpdump(texts[i] ?? '')]));
   return {
     client: byNode[clients(scenario)[0]!.name] ?? [],
     director: byNode[director(scenario).name] ?? [],
     realServers: Object.fromEntries(realServers(scenario).map((rs) => [rs.name, byNode[rs.name] ?? []])),
   };
+}
+
+/** Stops every capture and sorts their packets by node: the evidence the packet checks and hop tables read. */
+export async function gatherEvidence(runtime: DockerRuntime, scenario: Scenario, captures: Capture[]): Promise<Captures> {
+  const texts = await Promise.all(captures.map(async (c) => (await stopCapture(runtime, c))[0]!));
+  return sortCaptures(scenario, captures, texts);
 }
 
 /** Copies a capture out of its node as a .pcap for Wireshark (binary-safe: streamed, not decoded). */

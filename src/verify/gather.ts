@@ -2,12 +2,14 @@ import type { RunningLab } from '../lab/find.js';
 import { LABEL } from '../labels.js';
 import { LIST_CONNECTIONS, LIST_STATS } from '../lvs/ipvsadm.js';
 import { parseConnections, parseStats } from '../lvs/parse.js';
-import { sleep, type DockerRuntime } from '../runtime/docker.js';
+import type { DockerRuntime } from '../runtime/docker.js';
 import {
   addressOn, clients, director, nodeInterfaces, realServerInterface, realServers, serverPort, vipInterface,
 } from '../scenario/model.js';
 import type { Forwarding, RealServerNode, Scenario, ScenarioNode } from '../scenario/schema.js';
-import { copyCapture, gatherEvidence, startCapture, type Capture } from './capture.js';
+import {
+  captureOn, copyCapture, execSections, sortCaptures, startCapture, stopCapture, type Capture,
+} from './capture.js';
 import type { DirectorTables, MethodFacts, NatRoute, PacketEvidence, Topology } from './evidence.js';
 import { parseArpingReplies, tcpSocketsOn } from './packets.js';
 
@@ -29,6 +31,8 @@ export interface Watch {
   captures: Capture[];
   /** DR: the MACs that answered ARP for the VIP. */
   arpReplies: string[];
+  /** The virtual service's connection counter before the requests. */
+  connectionsBefore: number;
 }
 
 /** The lab's addresses and MACs on the networks its traffic crosses, with node names. */
@@ -52,22 +56,47 @@ export function topology(scenario: Scenario, lab: RunningLab): Topology {
 }
 
 /**
- * Before the requests: who answers ARP for the VIP (DR), and tcpdump on every node, at once (tcpdump
- * listens for TCP only, so it does not see the ARP).
+ * Before the requests: tcpdump on every node (it listens for TCP only, so it does not see the ARP), then, in
+ * the same exec once it listens, who answers ARP for the VIP (DR) on the client and the counter on the director.
  */
 export async function startWatch(runtime: DockerRuntime, lab: RunningLab, method: Forwarding): Promise<Watch> {
-  const topo = topology(lab.scenario, lab);
-  const [arpReplies, captures] = await Promise.all([
-    method === 'dr' ? arpingVip(runtime, lab.scenario) : [],
-    startCaptures(runtime, lab.scenario, method),
-  ]);
-  return { method, topo, arpReplies, captures };
+  const { scenario } = lab;
+  const captures = capturesFor(scenario, method);
+  const [client, dir] = [clients(scenario)[0]!.name, director(scenario).name];
+  const after = (c: Capture) =>
+    c.node === dir ? [LIST_STATS.join(' ')] : c.node === client && method === 'dr' ? [arpingSection(scenario)] : [];
+  const outputs = await Promise.all(captures.map((c) => startCapture(runtime, c, after(c))));
+  const of = (node: string) => outputs[captures.findIndex((c) => c.node === node)]?.[0] ?? '';
+  return {
+    method, topo: topology(scenario, lab), captures,
+    arpReplies: method === 'dr' ? parseArpingReplies(of(client)) : [],
+    connectionsBefore: connectionsIn(scenario, of(dir)),
+  };
 }
 
-/** After the requests: the packets each node saw, and what the method's checks need besides. */
-export async function finishWatch(runtime: DockerRuntime, scenario: Scenario, watch: Watch): Promise<PacketEvidence> {
-  const captures = await gatherEvidence(runtime, scenario, watch.captures);
-  return { topo: watch.topo, captures, facts: await methodFacts(runtime, scenario, watch) };
+/**
+ * After the requests: each node's packets, the director's tables (once its counter reaches EXPECTED: tableSections)
+ * and the method's facts, one exec per node: the capture stopped, then what that node must tell besides.
+ */
+export async function finishWatch(
+  runtime: DockerRuntime, scenario: Scenario, watch: Watch, expected: number,
+): Promise<{ packets: PacketEvidence; tables: DirectorTables }> {
+  const dir = director(scenario).name;
+  const tables = tableSections(scenario, expected);
+  const dr = watch.method === 'dr';
+  const routeBack = watch.method === 'nat' ? [`ip route get ${watch.topo.client.ip}`] : [];
+  const servers = new Set(realServers(scenario).map((rs) => rs.name));
+  const after = (c: Capture) =>
+    c.node === dir ? [...tables, ...(dr ? ['netstat -nat'] : [])] : servers.has(c.node) ? routeBack : [];
+  const outputs = await Promise.all(watch.captures.map((c) => stopCapture(runtime, c, after(c))));
+  const of = (node: string) => outputs[watch.captures.findIndex((c) => c.node === node)] ?? [];
+  const captures = sortCaptures(scenario, watch.captures, outputs.map((o) => o[0]!));
+  const [stats = '', connections = '', netstat = ''] = of(dir).slice(1);
+  const { vip, port } = scenario.service;
+  const facts: MethodFacts = dr
+    ? { method: 'dr', arpReplies: watch.arpReplies, directorSockets: tcpSocketsOn(netstat, vip, port) }
+    : watch.method === 'nat' ? { method: 'nat', routes: natRoutes(scenario, (rs) => of(rs.name)[1] ?? '') } : { method: 'tun' };
+  return { packets: { topo: watch.topo, captures, facts }, tables: parseTables(stats, connections) };
 }
 
 /** The virtual service's connection counter, as `--stats` shows it now (0 before the service exists). */
@@ -80,26 +109,30 @@ function connectionsIn(scenario: Scenario, stats: string): number {
   return parseStats(stats).find((s) => s.address === vip && s.port === port)?.conns ?? 0;
 }
 
-/**
- * The director's `ipvsadm -Ln --stats` and `-Lnc`, once IPVS has folded its counters: once the service's
- * counter reaches `expected` (the count before the requests plus those answered), or after STATS_SETTLE_MS.
- */
+/** The director's `ipvsadm -Ln --stats` and `-Lnc` in one exec, once IPVS has folded its counters (tableSections). */
 export async function readDirectorTables(runtime: DockerRuntime, scenario: Scenario, expected: number): Promise<DirectorTables> {
-  const dir = director(scenario).name;
-  const t0 = performance.now();
-  const [stats, conns] = await Promise.all([settledStats(), runtime.exec(dir, LIST_CONNECTIONS)]);
-  async function settledStats() {
-    for (;;) {
-      const r = await runtime.exec(dir, LIST_STATS);
-      const waited = performance.now() - t0;
-      if (connectionsIn(scenario, r.stdout) >= expected || waited >= STATS_SETTLE_MS) return r;
-      await sleep(Math.min(STATS_POLL_MS, STATS_SETTLE_MS - waited));
-    }
-  }
-  const output = (r: typeof stats) => r.stdout + r.stderr;
+  const { outputs } = await execSections(runtime, director(scenario).name, tableSections(scenario, expected));
+  return parseTables(outputs[0] ?? '', outputs[1] ?? '');
+}
+
+/**
+ * `--stats`, polled in the shell (an exec per poll costs more than the wait) until the service's counter reaches
+ * EXPECTED (the count before the requests plus those answered) or STATS_SETTLE_MS have passed; then `-Lnc`.
+ */
+function tableSections(scenario: Scenario, expected: number): string[] {
+  const { vip, port } = scenario.service;
+  const conns = `awk '$1 != "->" && $2 == "${vip}:${port}" { print $3 }'`;
+  const reached = `[ "$(printf '%s\\n' "$s" | ${conns})" -ge ${expected} ] 2>/dev/null`;
+  const polls = Math.ceil(STATS_SETTLE_MS / STATS_POLL_MS);
+  const stats = `for i in $(seq 0 ${polls}); do s=$(${LIST_STATS.join(' ')} 2>&1); ${reached} && break; ` +
+    `sleep ${STATS_POLL_MS / 1000}; done; printf '%s\\n' "$s"`;
+  return [stats, LIST_CONNECTIONS.join(' ')];
+}
+
+function parseTables(stats: string, connections: string): DirectorTables {
   return {
-    stats: { command: LIST_STATS.join(' '), output: output(stats), services: parseStats(stats.stdout) },
-    connections: { command: LIST_CONNECTIONS.join(' '), output: output(conns), entries: parseConnections(conns.stdout) },
+    stats: { command: LIST_STATS.join(' '), output: stats, services: parseStats(stats) },
+    connections: { command: LIST_CONNECTIONS.join(' '), output: connections, entries: parseConnections(connections) },
   };
 }
 
@@ -108,38 +141,30 @@ export async function keepCaptures(runtime: DockerRuntime, watch: Watch, dir: st
   return Promise.all(watch.captures.map((c) => copyCapture(runtime, c, dir)));
 }
 
-async function arpingVip(runtime: DockerRuntime, scenario: Scenario): Promise<string[]> {
-  const client = clients(scenario)[0]!;
-  const device = deviceOn(scenario, client, vipInterface(scenario).network);
-  const argv = ['arping', '-c', '3', '-w', '4', '-I', device, scenario.service.vip];
-  const arp = await runtime.exec(client.name, argv, { timeoutMs: 20_000 });
-  return parseArpingReplies(arp.stdout);
+/** One ARP request for the VIP: arping listens a second after it, so every host that answers it is seen. */
+function arpingSection(scenario: Scenario): string {
+  const device = deviceOn(scenario, clients(scenario)[0]!, vipInterface(scenario).network);
+  return `arping -c 1 -I ${device} ${scenario.service.vip}`;
 }
 
-async function methodFacts(runtime: DockerRuntime, scenario: Scenario, watch: Watch): Promise<MethodFacts> {
-  const { vip, port } = scenario.service;
-  if (watch.method === 'dr') {
-    const netstat = await runtime.exec(director(scenario).name, ['netstat', '-nat']);
-    return { method: 'dr', arpReplies: watch.arpReplies, directorSockets: tcpSocketsOn(netstat.stdout, vip, port) };
-  }
-  if (watch.method === 'nat') {
-    return { method: 'nat', routes: await natRoutes(runtime, scenario, watch.topo.client.ip) };
-  }
-  return { method: 'tun' };
-}
-
-/** NAT: each real server's route back to the client, beside the director's address on its network. */
-function natRoutes(runtime: DockerRuntime, scenario: Scenario, clientIp: string): Promise<NatRoute[]> {
+/** NAT: each real server's route back to the client (its ROUTEGET output), beside the director's address on its network. */
+function natRoutes(scenario: Scenario, routeGet: (rs: RealServerNode) => string): NatRoute[] {
   const dir = director(scenario);
-  return Promise.all(realServers(scenario).map(async (rs) => {
+  return realServers(scenario).map((rs) => {
     const via = addressOn(scenario, dir, realServerInterface(scenario, rs).network) ?? '?';
-    const r = await runtime.exec(rs.name, ['ip', 'route', 'get', clientIp]);
-    return { server: rs.name, via, routeGet: r.stdout + r.stderr };
-  }));
+    return { server: rs.name, via, routeGet: routeGet(rs) };
+  });
 }
 
 /** tcpdump on the sampled client, the director and every real server, each filtered to the lab's traffic. */
-export function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwarding): Promise<Capture[]> {
+export async function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwarding): Promise<Capture[]> {
+  const captures = capturesFor(scenario, method);
+  await Promise.all(captures.map((c) => startCapture(runtime, c)));
+  return captures;
+}
+
+/** The captures on the sampled client, the director and every real server, each filtered to the lab's traffic. */
+function capturesFor(scenario: Scenario, method: Forwarding): Capture[] {
   const { vip, port } = scenario.service;
   const vipNet = vipInterface(scenario).network;
   const onVip = `tcp port ${port} and host ${vip}`;
@@ -152,7 +177,7 @@ export function startCaptures(runtime: DockerRuntime, scenario: Scenario, method
     const filter = onRealServer(rs);
     jobs.push([rs, deviceOn(scenario, rs, realServerInterface(scenario, rs).network), filter]);
   }
-  return Promise.all(jobs.map(([node, device, filter]) => startCapture(runtime, node.name, device, filter)));
+  return jobs.map(([node, device, filter]) => captureOn(node.name, device, filter));
 }
 
 /** The node's interface on a network: where the lab's traffic passes. */

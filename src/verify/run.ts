@@ -35,19 +35,16 @@ export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: V
   const { scenario } = lab;
   runtime = runtime.withContainerNames(nodeContainers(scenario));
   const methods = [...new Set(realServers(scenario).map((rs) => forwardingOf(scenario, rs)))];
-  const [watch, before] = await Promise.all([
-    methods.length === 1 ? startWatch(runtime, lab, methods[0]!) : undefined,
-    serviceConnections(runtime, scenario),
-  ]);
+  const watch = methods.length === 1 ? await startWatch(runtime, lab, methods[0]!) : undefined;
+  const before = watch?.connectionsBefore ?? (await serviceConnections(runtime, scenario));
 
   const traffic = await sendSchedulerTraffic(runtime, scenario, opts.requests ?? defaultRequests(scenario));
 
-  // The tables, the packets and each method's facts are read at once: none changes the others.
+  // The tables, the packets and each method's facts are read at once (one exec per node): none changes the others.
   const answered = traffic.requests.filter((r) => r.curlExit === 0).length;
-  const [tables, packets] = await Promise.all([
-    readDirectorTables(runtime, scenario, before + answered),
-    watch && finishWatch(runtime, scenario, watch),
-  ]);
+  const { tables, packets } = watch
+    ? await finishWatch(runtime, scenario, watch, before + answered)
+    : { tables: await readDirectorTables(runtime, scenario, before + answered), packets: undefined };
   const verdict = packets ? checkForwarding(packets, tables) : mixedForwarding(methods);
   const captures = watch && opts.keepCaptures ? await keepCaptures(runtime, watch, opts.keepCaptures) : [];
   // After the packet evidence: the application's checks send traffic of their own and stop a real server's role.
