@@ -6,7 +6,8 @@
 #   uml:  in ONE User-Mode Linux boot (a real kernel with IPVS, a dockerd of its own, one CPU): `lab`
 #         against the tutorial typed by hand, ROUNDS rounds (default 2), with the ratios (src/bench/up.ts).
 #   scale: in ONE User-Mode Linux boot given 8 GB: 1, 2, 4 ... up to MAX (default 8) rr-basic labs at once,
-#         `--init INIT` (default systemd): time to the last verified lab, memory per lab (src/bench/scale.ts).
+#         `--init INIT` (default auto: systemd as the scenario says; or none): time to the last verified lab,
+#         memory per lab, the longest systemd boot wait (src/bench/scale.ts).
 #         Not part of all: it takes about 25 minutes.
 # The uml part needs what scripts/setup.sh installs, and root (it re-runs itself with sudo).
 set -eu
@@ -20,9 +21,9 @@ if [ "$part" = all ] || [ "$part" = host ]; then
 fi
 [ "$part" != host ] || exit 0
 if [ "$part" = scale ]; then
-  max=${2:-8}; init=${3:-systemd}
+  max=${2:-8}; init=${3:-auto}
   case $max in *[!0-9]*|'') echo "bench.sh: MAX is a number of labs" >&2; exit 2 ;; esac
-  case $init in systemd|none) ;; *) echo "bench.sh: INIT is systemd or none" >&2; exit 2 ;; esac
+  case $init in auto|none) ;; *) echo "bench.sh: INIT is auto (the scenario's: systemd) or none" >&2; exit 2 ;; esac
   set -- scale "$max" "$init"; opts="--mem 8G --docker-tmpfs 4G"; run="node dist/bench/scale.js $max $init"
 else
   set -- uml "$rounds"; opts=; run="node dist/bench/up.js $rounds"
