@@ -48,18 +48,24 @@ async function oneLab(name: string): Promise<number> {
   return Math.max(0, ...up.steps.filter((s) => s.phase === 'init').map((s) => s.seconds));
 }
 
-/** The RSS of every node of these labs, summed per lab (the engine's stats, container by container). */
-async function labsRss(names: string[]): Promise<{ bytes: number; field: string }> {
+/**
+ * The RSS of every node of these labs, per lab that is up (the engine's stats, container by container): a
+ * lab whose `up` failed removed what it made.
+ */
+async function labsRss(names: string[]): Promise<{ bytes: number; up: number; field: string }> {
   let bytes = 0;
+  let up = 0;
   const fields = new Set<string>();
   for (const name of names) {
-    for (const c of await runtime.listContainers({ key: LABEL.lab, value: name })) {
+    const containers = await runtime.listContainers({ key: LABEL.lab, value: name });
+    if (containers.length) up++;
+    for (const c of containers) {
       const m = await runtime.memoryRss(c.id);
       bytes += m.bytes;
       fields.add(m.field);
     }
   }
-  return { bytes: bytes / names.length, field: [...fields].join(', ') };
+  return { bytes: bytes / Math.max(up, 1), up, field: [...fields].join(', ') };
 }
 
 async function measure(labs: number): Promise<Count> {
@@ -68,7 +74,7 @@ async function measure(labs: number): Promise<Count> {
   const runs = await timed(() => Promise.allSettled(names.map(oneLab)));
   const failed = runs.value.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   const rss = await labsRss(names);
-  const guestMiB = (before - available()) / labs / MIB;
+  const guestMiB = (before - available()) / Math.max(rss.up, 1) / MIB;
   await Promise.allSettled(names.map((name) => lab(`teardown ${name}`)));
   const failure = failed ? String((failed.reason as Error).message ?? failed.reason) : undefined;
   const waits = runs.value.map((r) => (r.status === 'fulfilled' ? r.value : 0));
