@@ -14,7 +14,8 @@ set -eu
 REPO=$(cd "$(dirname "$0")/.." && pwd -P)
 part=${1:-all}
 rounds=${2:-2}
-case $part in all|host|uml|scale) ;; *) echo "usage: scripts/bench.sh [all|host|uml|scale] [ROUNDS|MAX] [INIT]" >&2; exit 2 ;; esac
+usage="usage: scripts/bench.sh [all|host|uml|scale] [ROUNDS|MAX] [INIT]"
+case $part in all|host|uml|scale) ;; *) echo "$usage" >&2; exit 2 ;; esac
 if [ "$part" = all ] || [ "$part" = host ]; then
   echo "== this machine's engine"
   node "$REPO/dist/bench/teardown.js"
