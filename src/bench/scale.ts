@@ -57,7 +57,8 @@ async function labsRss(names: string[]): Promise<{ bytes: number; up: number; fi
   let up = 0;
   const fields = new Set<string>();
   for (const name of names) {
-    const containers = await runtime.listContainers({ key: LABEL.lab, value: name });
+    // A stopped container has no memory stats: only the running ones count.
+    const containers = (await runtime.listContainers({ key: LABEL.lab, value: name })).filter((c) => c.state === 'running');
     if (containers.length) up++;
     for (const c of containers) {
       const m = await runtime.memoryRss(c.id);
