@@ -8,8 +8,6 @@
  * costs (Node's start-up, one exec). Prints every figure, the medians and the ratios; asserts nothing.
  * Usage: node dist/bench/up.js [ROUNDS]
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { findLab } from '../lab/find.js';
 import { buildPlan } from '../plan/build.js';
 import type { Step } from '../plan/types.js';
@@ -19,37 +17,15 @@ import { DockerRuntime } from '../runtime/docker.js';
 import { startCaptures, finishWatch, readDirectorTables, serviceConnections, startWatch } from '../verify/gather.js';
 import { gatherEvidence } from '../verify/capture.js';
 import { sendSchedulerTraffic } from '../verify/traffic.js';
+import { lab, q, sh, timed } from './shell.js';
 
 const rounds = Number(process.argv[2] ?? 2);
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const { scenario, source } = loadScenario('rr-basic');
 const plan = buildPlan(scenario, source);
 const nodes = scenario.nodes.map((n) => n.name);
 const client = scenario.nodes.find((n) => n.role === 'client')!.name;
 const curls = realServers(scenario).length * 3;
 const vipUrl = `http://${scenario.service.vip}:${scenario.service.port}/`;
-
-/** Runs a command line in sh; rejects, with its output, unless it exits 0. Resolves with its stdout. */
-function sh(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`exit ${code}: ${script.slice(0, 200)}\n${(out + err).slice(-2000)}`));
-    });
-  });
-}
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const lab = (args: string) => sh(`${q(process.execPath)} ${q(CLI)} ${args}`);
-async function timed<T>(what: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const t0 = performance.now();
-  const value = await what();
-  return { seconds: (performance.now() - t0) / 1000, value };
-}
 
 const waitBooted = (node: string) =>
   `until docker exec ${node} systemctl is-system-running 2>/dev/null | grep -Eq '^(running|degraded)$'; do sleep 0.3; done`;

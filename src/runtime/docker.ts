@@ -518,6 +518,19 @@ export class DockerRuntime {
     await this.docker.getContainer(id).kill({ signal });
   }
 
+  /**
+   * A container's resident memory from the engine's stats (`docker stats`' source): cgroup v1 reports `rss`;
+   * cgroup v2 has no such field, there `anon` is the same memory (the processes' own, no page cache). Either
+   * missing: usage minus the inactive page cache, what `docker stats` shows.
+   */
+  async memoryRss(id: string): Promise<{ bytes: number; field: 'rss' | 'anon' | 'usage - inactive_file' }> {
+    const { memory_stats: m } = await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
+    const s = (m.stats ?? {}) as Partial<Record<string, number>>;
+    if (s.rss !== undefined) return { bytes: s.rss, field: 'rss' };
+    if (s.anon !== undefined) return { bytes: s.anon, field: 'anon' };
+    return { bytes: m.usage - (s.inactive_file ?? s.total_inactive_file ?? 0), field: 'usage - inactive_file' };
+  }
+
   /** The container's state as the engine says it: running, exited, ... */
   async containerStatus(id: string): Promise<string> {
     return (await this.docker.getContainer(id).inspect()).State.Status;

@@ -21,8 +21,8 @@ const NAMES = Object.keys(LABS) as LabName[];
 const UP_DIR = '/tmp/instances';
 const upAtOnce = [
   `mkdir -p ${UP_DIR}`,
-  // --init none: nine systemd nodes booting at once on the guest's one CPU take longer than up's 120 s limit
-  // (measured: none had booted); without systemd the web servers start with apachectl, the checks are the same.
+  // --init none: nine systemd nodes booting at once on the guest's one CPU take minutes (up's boot limit grows
+  // with them, `bench.sh scale` measures it); without systemd the web servers start with apachectl, same checks.
   ...NAMES.map((n) => `(${[process.execPath, CLI, 'up', LABS[n], '--name', n, '--no-verify', '--init', 'none'].map(shQuote).join(' ')} ` +
     `>${UP_DIR}/${n}.out 2>${UP_DIR}/${n}.err; echo $? >${UP_DIR}/${n}.rc) &`),
   'wait',
