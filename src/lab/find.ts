@@ -87,7 +87,9 @@ export async function findNodeContainer(runtime: DockerRuntime, node: string, la
     const labs = await runningLabs(runtime);
     const known = [...labs.entries()]
       .filter(([name]) => labName === undefined || name === labName)
-      .flatMap(([name, containers]) => containers.map((c) => `${c.labels[LABEL.node]} (lab ${name})`));
+      // A lab-made container without a node label (a run's throwaway) is no node to offer.
+      .flatMap(([name, containers]) => containers.filter((c) => c.labels[LABEL.node])
+        .map((c) => `${c.labels[LABEL.node]} (lab ${name})`));
     const fix = known.length
       ? `Running nodes: ${known.join(', ')}.`
       : labName === undefined ? 'No lab is running: start one with `lab up rr-basic`.' : `\`lab status\` lists the running labs.`;
