@@ -354,13 +354,12 @@ export class DockerRuntime {
     opts: { timeoutMs?: number } = {},
   ): Promise<{ exitCode: number; timedOut: boolean }> {
     const target = this.execTarget(container);
+    const refused = async (err: unknown) => Promise.reject(notRunning(err) ? await this.stoppedError(target) : err);
     const exec = await this.docker
       .getContainer(target)
       .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false })
-      .catch((err: unknown) => Promise.reject(notRunning(err) ? this.stoppedError(target) : err));
-    const stream = await exec
-      .start({ hijack: true, stdin: false })
-      .catch((err: unknown) => Promise.reject(notRunning(err) ? this.stoppedError(target) : err));
+      .catch(refused);
+    const stream = await exec.start({ hijack: true, stdin: false }).catch(refused);
     this.docker.modem.demuxStream(stream, sinks.stdout, sinks.stderr);
     let timedOut = false;
     await new Promise<void>((resolve, reject) => {

@@ -54,6 +54,16 @@ afterAll(async () => {
   await bystanderNet?.stop().catch(() => undefined);
 });
 
+/** What a call threw, as thrown (boxed: returning a thrown promise would adopt it and hide that it was one). */
+async function rejection(call: Promise<unknown>): Promise<{ thrown: unknown }> {
+  try {
+    await call;
+  } catch (thrown) {
+    return { thrown };
+  }
+  throw new Error('the call did not fail');
+}
+
 describe('Docker adapter on a real engine', () => {
   it('knows which images the engine has', async () => {
     expect(await runtime.imageExists(image)).toBe(true);
@@ -98,15 +108,16 @@ describe('Docker adapter on a real engine', () => {
     onTestFinished(() => runtime.removeContainer(name));
     const killedInside = await runtime.exec(name, ['sh', '-c', 'kill -9 $$']);
     expect(killedInside).toMatchObject({ exitCode: 137, timedOut: false });
-    const running = runtime.exec(name, ['sleep', '30']).catch((err: unknown) => err);
+    const running = rejection(runtime.exec(name, ['sleep', '30']));
     await new Promise((resolve) => setTimeout(resolve, 500));
     await new Docker().getContainer(name).stop({ t: 5 });
-    const during = await running;
-    expect(during, JSON.stringify(during)).toBeInstanceOf(LabError);
+    const { thrown: during } = await running;
+    expect(during, String(during)).toBeInstanceOf(LabError);
     expect((during as LabError).exitCode).toBe(3);
     expect((during as LabError).message).toBe(`Container ${name} stopped (exit 143, killed from outside) while \`sleep 30\` ran in it.`);
     expect((during as LabError).hint).toMatch(/^Something stopped it: the engine shutting down or restarting/);
-    const before = await runtime.exec(name, ['true']).catch((err: unknown) => err);
+    const { thrown: before } = await rejection(runtime.exec(name, ['true']));
+    expect(before, String(before)).toBeInstanceOf(LabError);
     expect((before as LabError).message).toBe(`Container ${name} stopped (exit 143, killed from outside) before a command could run in it.`);
   }, 60_000);
 
