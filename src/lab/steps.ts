@@ -267,7 +267,7 @@ async function waitForSystemd(runtime: DockerRuntime, node: string): Promise<Ste
   const load = { nodes: 0, limit: 0, at: -Infinity };
   const recount = async () => {
     if (elapsed() - load.at < BOOT_RECOUNT_MS) return;
-    const running = await runtime.listContainers({ key: LABEL.lab });
+    const running = await runtime.listContainers(labMade());
     load.nodes = running.filter((c) => c.state === 'running').length;
     load.limit = systemdBootLimitMs(load.nodes);
     load.at = elapsed();

@@ -66,7 +66,7 @@ export async function startWatch(runtime: DockerRuntime, lab: RunningLab, method
   const after = (c: Capture) =>
     c.node === dir ? [LIST_STATS.join(' ')] : c.node === client && method === 'dr' ? [arpingSection(scenario)] : [];
   const outputs = await Promise.all(captures.map((c) => startCapture(runtime, c, after(c))));
-  const of = (node: string) => outputs[captures.findIndex((c) => c.node === node)]?.[0] ?? '';
+  const of = (node: string) => outputsOn(node, captures, outputs)[0] ?? '';
   return {
     method, topo: topology(scenario, lab), captures,
     arpReplies: method === 'dr' ? parseArpingReplies(of(client)) : [],
@@ -89,7 +89,7 @@ export async function finishWatch(
   const after = (c: Capture) =>
     c.node === dir ? [...tables, ...(dr ? ['netstat -nat'] : [])] : servers.has(c.node) ? routeBack : [];
   const outputs = await Promise.all(watch.captures.map((c) => stopCapture(runtime, c, after(c))));
-  const of = (node: string) => outputs[watch.captures.findIndex((c) => c.node === node)] ?? [];
+  const of = (node: string) => outputsOn(node, watch.captures, outputs);
   const captures = sortCaptures(scenario, watch.captures, outputs.map((o) => o[0]!));
   const [stats = '', connections = '', netstat = ''] = of(dir).slice(1);
   const { vip, port } = scenario.service;
@@ -97,6 +97,11 @@ export async function finishWatch(
     ? { method: 'dr', arpReplies: watch.arpReplies, directorSockets: tcpSocketsOn(netstat, vip, port) }
     : watch.method === 'nat' ? { method: 'nat', routes: natRoutes(scenario, (rs) => of(rs.name)[1] ?? '') } : { method: 'tun' };
   return { packets: { topo: watch.topo, captures, facts }, tables: parseTables(stats, connections) };
+}
+
+/** The outputs of the exec on NODE (the one its capture ran in); none for a node without a capture. */
+function outputsOn(node: string, captures: Capture[], outputs: string[][]): string[] {
+  return outputs[captures.findIndex((c) => c.node === node)] ?? [];
 }
 
 /** The virtual service's connection counter, as `--stats` shows it now (0 before the service exists). */
@@ -156,7 +161,7 @@ function natRoutes(scenario: Scenario, routeGet: (rs: RealServerNode) => string)
   });
 }
 
-/** tcpdump on the sampled client, the director and every real server, each filtered to the lab's traffic. */
+/** Starts capturesFor's captures, all at once, with nothing else in their execs (`lab ui`, the bench). */
 export async function startCaptures(runtime: DockerRuntime, scenario: Scenario, method: Forwarding): Promise<Capture[]> {
   const captures = capturesFor(scenario, method);
   await Promise.all(captures.map((c) => startCapture(runtime, c)));
