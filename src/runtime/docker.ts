@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 // dockerode is loaded on the first connect: `lab list`, `--help` and `--dry-run` never pay for it.
 import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
@@ -90,6 +90,7 @@ function guardEngine(docker: Docker, engine: Engine, timeoutMs: number): void {
       }, Math.max(bound() - (performance.now() - started), 1));
     };
     arm();
+    options.abortSignal?.addEventListener('abort', () => abort.abort(), { once: true }); // its caller's, too
     dial({ ...options, abortSignal: abort.signal }, (err, data) => {
       clearTimeout(timer);
       if (sharing) making.inFlight--;
@@ -193,13 +194,16 @@ export class DockerRuntime {
     return this.tracked(() => this.docker.createContainer(options));
   }
 
-  /** Waits for a container to exit: its exit code, or 'timeout' after timeoutMs. */
+  /** Waits for a container to exit: its exit code, or 'timeout' after timeoutMs (the wait's request ended too). */
   private async waitContainer(container: Docker.Container, timeoutMs: number): Promise<number | 'timeout'> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
-      const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
-      return waited === 'timeout' ? waited : waited.StatusCode;
+      const waited = (await container.wait({ abortSignal: abort.signal })) as { StatusCode: number };
+      return waited.StatusCode;
+    } catch (err) {
+      if (abort.signal.aborted) return 'timeout';
+      throw err;
     } finally {
       clearTimeout(timer);
     }
@@ -387,9 +391,12 @@ export class DockerRuntime {
     for (let i = 0; i < 50; i++) {
       const info = await exec.inspect();
       if (!info.Running && info.ExitCode !== null) {
-        // A command killed with its container (the engine stopping it) is not the command failing.
-        if (KILLED_EXIT_CODES.includes(info.ExitCode) && (await this.stopsSoon(target))) {
-          throw await this.stoppedError(target, `while \`${argv.join(' ')}\` ran in it`);
+        // A command killed with its container (the engine stopping it), or that runc could not start in a
+        // container being stopped ("OCI runtime exec failed", 126), is not the command failing.
+        const killed = KILLED_EXIT_CODES.includes(info.ExitCode);
+        if ((killed || info.ExitCode === EXEC_NOT_STARTED) && (await this.stopsSoon(target))) {
+          const command = `\`${argv.join(' ')}\``;
+          throw await this.stoppedError(target, killed ? `while ${command} ran in it` : `before ${command} could start in it`);
         }
         return { exitCode: info.ExitCode, timedOut };
       }
@@ -398,13 +405,40 @@ export class DockerRuntime {
     throw new Error(`exec of ${argv.join(' ')} in ${container} did not report an exit code`);
   }
 
-  /** Is the container stopped, or stopping (its commands are killed a moment before the engine marks it)? */
+  /**
+   * Was the container stopped, or is it being stopped? Its commands die a moment before the engine marks it,
+   * so a running one counts as stopping if the engine signalled it (`docker stop`, `kill`, the engine shutting
+   * down) since it started; then it is given a stop's grace to be marked stopped.
+   */
   private async stopsSoon(container: string): Promise<boolean> {
-    for (let look = 0; look < 10; look++) {
-      if ((await this.containerStatus(container).catch(() => 'gone')) !== 'running') return true;
-      await sleep(100);
-    }
-    return false;
+    const c = this.docker.getContainer(container);
+    const state = await c.inspect().then((i) => i.State, () => undefined);
+    if (!state?.Running) return true;
+    if (!(await this.signalledSince(c.id, state.StartedAt).catch(() => false))) return false;
+    await this.waitContainer(c, STOP_GRACE_MS).catch(() => undefined);
+    return true;
+  }
+
+  /**
+   * Did the engine log a `kill`, `die` or `stop` for the container from `startedAt` (its clock) until a moment
+   * from now? The moment: a busy engine can end the commands of a container it stops before it logs the kill.
+   */
+  private async signalledSince(id: string, startedAt: string): Promise<boolean> {
+    const now = Date.parse((await this.docker.info()).SystemTime as string);
+    const filters = { type: ['container' as const], container: [id], event: ['kill', 'die', 'stop'] };
+    const window = { since: Date.parse(startedAt) / 1000, until: (now + LATE_SIGNAL_MS) / 1000 };
+    const stream = (await this.docker.getEvents({ ...window, filters })) as Readable;
+    return new Promise<boolean>((resolve, reject) => {
+      const settle = (signalled: boolean) => {
+        clearTimeout(timer);
+        stream.destroy();
+        resolve(signalled);
+      };
+      const timer = setTimeout(() => settle(false), LATE_SIGNAL_MS + 5000); // an engine that froze meanwhile
+      stream.once('data', () => settle(true));
+      stream.once('end', () => settle(false));
+      stream.once('error', reject);
+    });
   }
 
   /** What a container printed (its last `tail` lines, or all), stdout and stderr apart. */
@@ -562,6 +596,12 @@ export class DockerRuntime {
 
 /** SIGKILL and SIGTERM (128 + signal): what a container, or a command in it, exits with when stopped from outside. */
 const KILLED_EXIT_CODES = [137, 143];
+/** The exit code of an exec the runtime could not start (as `docker exec` gives it). */
+const EXEC_NOT_STARTED = 126;
+/** How long after a command died a busy engine may still log the signal that killed it. */
+const LATE_SIGNAL_MS = 2000;
+/** `docker stop`'s default grace before it kills, and a margin. */
+const STOP_GRACE_MS = 15_000;
 
 /** The engine refuses a command in a stopped container: 409, or 500 "is not running" while it shuts down. */
 function notRunning(err: unknown): boolean {

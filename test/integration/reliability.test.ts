@@ -337,10 +337,10 @@ describe('a `lab up` whose Docker engine freezes or stops mid-run (an engine of 
     const r = await run.done;
     expect(r.exitCode, r.stderr).toBe(3);
     // Gone before lab's next call, or still shutting down when it came: either way the engine is named, with the fix.
-    const gone = /^error: No Docker engine answers at unix:\/\/\S+ \((ENOENT|ECONNREFUSED|ECONNRESET|EPIPE)\)\.\nfix: Start Docker/m;
+    const gone = /^error: No Docker engine answers at unix:\/\/\S+ \(from DOCKER_HOST; (ENOENT|ECONNREFUSED|ECONNRESET|EPIPE)\)\.\nfix: Start Docker/m;
     const shuttingDown = /^error: Docker could not (create network \S+|start \S+|run `.+` on \S+): .+\nfix: Look at the engine: `docker info`/m;
     // Or the engine had already stopped the containers it was asked to run commands in.
-    const stoppedFirst = /^error: Container \S+ stopped \((exit 1[34]7, killed from outside|gone)\) (before a command could run in it|while `.+` ran in it)\.\n(.*\n)*fix: Something stopped it: the engine shutting down/m;
+    const stoppedFirst = /^error: Container \S+ stopped \((exit 1[34]7, killed from outside|gone)\) (before a command could run in it|while `.+` ran in it|before `.+` could start in it)\.\n(.*\n)*fix: Something stopped it: the engine shutting down/m;
     expect([gone, shuttingDown, stoppedFirst].some((outcome) => outcome.test(r.stderr)), r.stderr).toBe(true);
     expectTidyError(r);
     await engine.start();
