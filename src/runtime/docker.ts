@@ -194,12 +194,17 @@ export class DockerRuntime {
     return this.tracked(() => this.docker.createContainer(options));
   }
 
-  /** Waits for a container to exit: its exit code, or 'timeout' after timeoutMs (the wait's request ended too). */
-  private async waitContainer(container: Docker.Container, timeoutMs: number): Promise<number | 'timeout'> {
+  /**
+   * Waits for a container to exit (or to be gone: `removed`): its exit code, or 'timeout' after timeoutMs (the
+   * wait's request ended too).
+   */
+  private async waitContainer(
+    container: Docker.Container, timeoutMs: number, condition: 'not-running' | 'removed' = 'not-running',
+  ): Promise<number | 'timeout'> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
-      const waited = (await container.wait({ abortSignal: abort.signal })) as { StatusCode: number };
+      const waited = (await container.wait({ condition, abortSignal: abort.signal })) as { StatusCode: number };
       return waited.StatusCode;
     } catch (err) {
       if (abort.signal.aborted) return 'timeout';
@@ -575,7 +580,12 @@ export class DockerRuntime {
       try {
         return await this.docker.getContainer(id).remove({ force: true, v: true });
       } catch (err) {
-        if (statusOf(err) === 404 || /already in progress/i.test(errorMessage(err))) return;
+        if (statusOf(err) === 404) return;
+        // Another call is removing it (an interrupt's cleanup and a probe's own): removed once it is gone.
+        if (/already in progress/i.test(errorMessage(err))) {
+          await this.waitContainer(this.docker.getContainer(id), STOP_GRACE_MS, 'removed').catch(() => undefined);
+          return;
+        }
         // A busy engine gives up waiting for the killed container's exit event (seen in UML under load):
         // the kill was sent, so wait for the exit and remove again.
         if (!EXIT_EVENT_MISSED.test(errorMessage(err))) throw err;

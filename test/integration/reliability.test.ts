@@ -119,7 +119,8 @@ describe(`two racing \`lab up\`s of one lab on this host (${kind.label})`, () =>
       expect(nodes.map((c) => c.State).sort()).toEqual(['running', 'running', 'running', 'running']);
       // Checked before the teardown: `lab teardown LAB` removes every lab-made object of the lab, decoys too.
       expect(await decoysSurvive()).toBe(true);
-      expect((await lab(['teardown', copy.lab])).exitCode).toBe(0);
+      const down = await lab(['teardown', copy.lab]);
+      expect(down.exitCode, down.stderr).toBe(0);
     } else {
       expect(winner.exitCode).toBe(3);
       expect(winner.stderr).toContain('error: The kernel under Docker has no IPVS');
@@ -200,7 +201,8 @@ describe(`an interrupted \`lab up\` on this host (${kind.label})`, () => {
     const kept = await host.listNetworks({ filters: JSON.stringify({ label: [`${LABEL.run}=${runIdOf(r)}`] }) });
     expect(kept.map((n) => n.Name)).toEqual([copy.network]);
     expect(await decoysSurvive()).toBe(true); // before the teardown, which removes every lab-made object of the lab
-    expect((await lab(['teardown', copy.lab])).exitCode).toBe(0);
+    const down = await lab(['teardown', copy.lab]);
+    expect(down.exitCode, down.stderr).toBe(0);
     expect(await leftovers(host, copy, runIdOf(r))).toEqual([]);
     figures.interrupts++;
   }, 320_000);

@@ -124,6 +124,15 @@ describe('Docker adapter on a real engine', () => {
     expect((before as LabError).message).toBe(`Container ${name} stopped (exit 143, killed from outside) before a command could run in it.`);
   }, 60_000);
 
+  it('a removal told another is in progress returns only once the container is gone', async () => {
+    const name = `twice-${id}`;
+    await runtime.runContainer(spec({ name, address: '10.213.0.13' }));
+    const first = runtime.removeContainer(name);
+    await runtime.removeContainer(name);
+    expect(await runtime.containerStatus(name).catch((err) => String(err))).toMatch(/no such container/i);
+    await first;
+  });
+
   it('least privilege is enough for the VIP on lo, and /proc/sys stays read-only', async () => {
     expect((await runtime.exec(`rs-${id}`, ['ip', 'addr', 'add', '10.213.0.100/32', 'dev', 'lo', 'label', 'lo:1'])).exitCode).toBe(0);
     const sysctl = await runtime.exec(`rs-${id}`, ['sysctl', '-w', 'net.ipv4.ip_forward=1']);
