@@ -27,7 +27,9 @@ export function sshDialStdioAgent(config: ConnectConfig & { host: string; port: 
     client
       .once('ready', () => resolve(client))
       .on('error', (err) => (forget(), reject(err)))
-      .on('close', forget)
+      // A server may end the connection during the login without an error (sshd's MaxStartups, a refused
+      // user): the call must fail then, not wait out the engine timeout. After 'ready' this rejects nothing.
+      .on('close', () => (forget(), reject(closedDuringLogin())))
       .connect({ ...config, sock: socket });
   }));
 
@@ -60,4 +62,9 @@ export function sshDialStdioAgent(config: ConnectConfig & { host: string; port: 
     );
   };
   return agent;
+}
+
+/** Marked with a level as ssh2 marks its connection errors, so the engine guard reports it as one. */
+function closedDuringLogin(): Error {
+  return Object.assign(new Error('the ssh server closed the connection during the login'), { level: 'client-socket' });
 }
