@@ -20,6 +20,38 @@ const commonJsGlobals = [
   "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
 ].join(' ');
 
+// zod's message languages sit in one namespace object (`z.locales`), which a bundler cannot trim: all 64 of
+// them (~300 KB, a third of main.js) would be read at every start. lab speaks English, which zod registers
+// itself from locales/en.js: the namespace keeps English only.
+const englishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes('/node_modules/zod/') ? { path: args.importer, namespace: 'zod-locales' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) =>
+      ({ contents: "export { default as en } from '../locales/en.js';", resolveDir: dirname(args.path) }));
+  },
+};
+
+// Two modules of the Docker client that lab never runs, each ~450 KB to read at every engine command, are
+// stubs: dockerode's BuildKit session (gRPC and protobufjs), opened only by a `buildImage` with `version: '2'`
+// (lab's builds use the classic builder), and docker-modem's ssh agent (ssh2), used only with `protocol: 'ssh'`
+// (lab reaches ssh:// engines over one login of its own, runtime/ssh-agent.ts, which loads ssh2 when needed).
+const UNUSED = [
+  { importer: '/node_modules/dockerode/', path: './session' },
+  { importer: '/node_modules/docker-modem/', path: './ssh' },
+];
+const withoutUnused = {
+  name: 'without-unused-docker-client-modules',
+  setup(b) {
+    const unused = (args) => UNUSED.some((u) => args.importer.includes(u.importer) && args.path === u.path);
+    b.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) =>
+      (unused(args) ? { path: args.path, namespace: 'unused' } : undefined));
+    const stub = (name) => `module.exports = () => { throw new Error('lab bundles no Docker client ${name} module'); };`;
+    b.onLoad({ filter: /.*/, namespace: 'unused' }, (args) => ({ contents: stub(args.path.slice(2)), loader: 'js' }));
+  },
+};
+
 const result = await build({
   entryPoints: { main: join(root, 'src/cli/main.ts') },
   outdir: join(root, 'dist/cli'),
@@ -35,6 +67,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   metafile: true,
+  plugins: [englishOnly, withoutUnused],
   logLevel: 'warning',
 });
 // Which input went into which output file: the lazy-imports test reads it.

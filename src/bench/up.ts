@@ -104,16 +104,23 @@ async function verifyParts(): Promise<void> {
   record('  verify part: 4 captures started at once', captures.seconds);
   const read = await timed(() => gatherEvidence(runtime, scenario, captures.value));
   record('  verify part: 4 captures stopped and read', read.seconds);
-  const before = await serviceConnections(runtime, scenario);
-  const watch = await timed(() => startWatch(runtime, running, 'dr'));
-  record('  verify part: captures started, arping -c 1', watch.seconds);
-  const traffic = await timed(() => sendSchedulerTraffic(runtime, scenario, 2 * realServers(scenario).length));
-  record('  verify part: the requests (one exec of curls)', traffic.seconds);
+  // As verify runs them: in a shell kept open on each node.
+  const shells = await timed(() => runtime.withShells(nodes));
+  record('  verify part: a shell opened on each node', shells.seconds);
+  const kept = shells.value.runtime;
+  record('  verify part: `true` in each (the shells start)', (await timed(() => Promise.all(nodes.map((n) =>
+    kept.exec(n, ['true']))))).seconds);
+  const before = await serviceConnections(kept, scenario);
+  const watch = await timed(() => startWatch(kept, running, 'dr'));
+  record('  verify part: captures started, arping sent', watch.seconds);
+  const traffic = await timed(() => sendSchedulerTraffic(kept, scenario, 2 * realServers(scenario).length));
+  record('  verify part: the requests (curls)', traffic.seconds);
   const answered = traffic.value.requests.filter((r) => r.curlExit === 0).length;
-  const tables = await timed(() => readDirectorTables(runtime, scenario, before + answered));
+  const tables = await timed(() => readDirectorTables(kept, scenario, before + answered));
   record('  verify part: tables (until the counters show them)', tables.seconds);
-  const finish = await timed(() => finishWatch(runtime, scenario, watch.value, before + answered));
-  record('  verify part: captures stopped, tables, netstat', finish.seconds);
+  const finish = await timed(() => finishWatch(kept, scenario, watch.value, before + answered));
+  record('  verify part: captures stopped, arping read, tables, netstat', finish.seconds);
+  shells.value.close();
 }
 
 const RUNS: Record<string, () => Promise<void>> = {

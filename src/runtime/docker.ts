@@ -8,6 +8,7 @@ import type { LabelFilter } from '../labels.js';
 import { containerCommand } from './container-command.js';
 import { describeEngine, dockerOptions, resolveEngine, type Engine } from './engine.js';
 import { hostKeyRefusal } from './known-hosts.js';
+import { ShellSession } from './shell-session.js';
 import { sshDialStdioAgent } from './ssh-agent.js';
 import {
   PRIVILEGED_REFUSED_FIX,
@@ -128,6 +129,8 @@ export class DockerRuntime {
   private refusal: LabError | undefined;
   /** Where exec runs for a name it is given: the same name, unless scoped to a lab (withContainerNames). */
   private execTarget: (name: string) => string = (name) => name;
+  /** Containers with a shell kept open (withShells), by container name: exec runs there while it is free. */
+  private shells = new Map<string, ShellSession>();
 
   constructor(
     private readonly docker: Docker,
@@ -161,6 +164,40 @@ export class DockerRuntime {
     const scoped = Object.create(this) as DockerRuntime;
     scoped.execTarget = containerOf;
     return scoped;
+  }
+
+  /**
+   * This connection with one `sh` kept open in each of NAMES' containers (ShellSession): exec there costs a
+   * fork instead of an exec while that shell is free (a second command at once gets an exec of its own).
+   * `close` ends the shells; until then they keep the process alive.
+   */
+  async withShells(names: string[]): Promise<{ runtime: DockerRuntime; close: () => void }> {
+    const targets = names.map((n) => this.execTarget(n));
+    const opened = await Promise.allSettled(targets.map((t) => this.openShell(t)));
+    const shells = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const close = () => shells.forEach((s) => s.close());
+    const failed = opened.find((o) => o.status === 'rejected');
+    if (failed) {
+      close();
+      throw failed.reason;
+    }
+    const scoped = Object.create(this) as DockerRuntime;
+    scoped.shells = new Map(targets.map((t, i) => [t, shells[i]!]));
+    return { runtime: scoped, close };
+  }
+
+  private async openShell(target: string): Promise<ShellSession> {
+    const shell = await this.docker
+      .getContainer(target)
+      .exec({ Cmd: ['sh'], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false })
+      .catch(this.refusedIn(target));
+    const stream = await shell.start({ hijack: true, stdin: true }).catch(this.refusedIn(target));
+    return new ShellSession(stream, (s, stdout, stderr) => this.docker.modem.demuxStream(s, stdout, stderr));
+  }
+
+  /** An exec the engine refused because the container is not running: says so (stoppedError); else as it came. */
+  private refusedIn(target: string) {
+    return async (err: unknown) => Promise.reject(notRunning(err) ? await this.stoppedError(target) : err);
   }
 
   /**
@@ -363,7 +400,7 @@ export class DockerRuntime {
     opts: { timeoutMs?: number } = {},
   ): Promise<{ exitCode: number; timedOut: boolean }> {
     const target = this.execTarget(container);
-    const refused = async (err: unknown) => Promise.reject(notRunning(err) ? await this.stoppedError(target) : err);
+    const refused = this.refusedIn(target);
     const exec = await this.docker
       .getContainer(target)
       .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false })
@@ -477,11 +514,40 @@ export class DockerRuntime {
 
   /** `docker exec` returning demuxed stdout, stderr and the exit code, like testcontainers' exec. */
   async exec(container: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+    const shell = this.shells.get(this.execTarget(container));
+    if (shell?.available) {
+      const result = await this.execInShell(shell, container, argv, opts.timeoutMs);
+      if (result) return result;
+    }
     const stdout = collector();
     const stderr = collector();
     const sinks = { stdout: stdout.sink, stderr: stderr.sink };
     const { exitCode, timedOut } = await this.execStream(container, argv, sinks, opts);
     return { stdout: stdout.text(), stderr: stderr.text(), exitCode, timedOut };
+  }
+
+  /**
+   * ARGV in a kept shell, bounded like an exec (exit 124 when out of time: the shell is closed, the next
+   * command gets an exec). Undefined when the shell went away first in a running container (its sh killed,
+   * the stream broken): the caller runs the command in an exec of its own.
+   */
+  private async execInShell(
+    shell: ShellSession, container: string, argv: string[], timeoutMs: number | undefined,
+  ): Promise<ExecResult | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const outOfTime = new Promise<'timeout'>((resolve) => {
+      if (timeoutMs) timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const result = await Promise.race([shell.run(argv), outOfTime]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      shell.close();
+      return this.docker.ping().then(() => ({ stdout: '', stderr: '', exitCode: 124, timedOut: true }));
+    }
+    if (result) return { ...result, timedOut: false };
+    const target = this.execTarget(container);
+    if (await this.stopsSoon(target)) throw await this.stoppedError(target, `while \`${argv.join(' ')}\` ran in it`);
+    return undefined;
   }
 
   /** An interactive TTY session (`lab shell`): the user's terminal is wired to the process until it exits. */

@@ -1,7 +1,8 @@
 import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Client, type ConnectConfig } from 'ssh2';
+// ssh2 (~440 KB bundled) is loaded at the first login: only ssh:// engines need it.
+import type { Client, ConnectConfig } from 'ssh2';
 
 /**
  * An HTTP agent whose connections are channels of ONE ssh login, each running `docker system dial-stdio`
@@ -16,8 +17,8 @@ export function sshDialStdioAgent(config: ConnectConfig & { host: string; port: 
   let inFlight = 0;
   const settle = () => (inFlight === 0 ? socket?.unref() : socket?.ref());
 
-  const logIn = (): Promise<Client> => (login ??= new Promise<Client>((resolve, reject) => {
-    const client = new Client();
+  const logIn = (): Promise<Client> => (login ??= import('ssh2').then((ssh2) => new Promise<Client>((resolve, reject) => {
+    const client = new ssh2.default.Client(); // CommonJS: its exports are the default (in the bundle, only there)
     const forget = () => {
       login = undefined;
       socket = undefined;
@@ -31,7 +32,7 @@ export function sshDialStdioAgent(config: ConnectConfig & { host: string; port: 
       // user): the call must fail then, not wait out the engine timeout. After 'ready' this rejects nothing.
       .on('close', () => (forget(), reject(closedDuringLogin())))
       .connect({ ...config, sock: socket });
-  }));
+  })));
 
   const channel = async (): Promise<Duplex> => {
     const client = await logIn();

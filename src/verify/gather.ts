@@ -29,8 +29,6 @@ export interface Watch {
   method: Forwarding;
   topo: Topology;
   captures: Capture[];
-  /** DR: the MACs that answered ARP for the VIP. */
-  arpReplies: string[];
   /** The virtual service's connection counter before the requests. */
   connectionsBefore: number;
 }
@@ -57,21 +55,18 @@ export function topology(scenario: Scenario, lab: RunningLab): Topology {
 
 /**
  * Before the requests: tcpdump on every node (it listens for TCP only, so it does not see the ARP), then, in
- * the same exec once it listens, who answers ARP for the VIP (DR) on the client and the counter on the director.
+ * the same exec once it listens, the counter on the director and (DR) on the client an arping for the VIP, left
+ * listening for answers while the requests go (finishWatch reads who answered).
  */
 export async function startWatch(runtime: DockerRuntime, lab: RunningLab, method: Forwarding): Promise<Watch> {
   const { scenario } = lab;
   const captures = capturesFor(scenario, method);
   const [client, dir] = [clients(scenario)[0]!.name, director(scenario).name];
   const after = (c: Capture) =>
-    c.node === dir ? [LIST_STATS.join(' ')] : c.node === client && method === 'dr' ? [arpingSection(scenario)] : [];
+    c.node === dir ? [LIST_STATS.join(' ')] : c.node === client && method === 'dr' ? [arpingStart(scenario)] : [];
   const outputs = await Promise.all(captures.map((c) => startCapture(runtime, c, after(c))));
   const of = (node: string) => outputsOn(node, captures, outputs)[0] ?? '';
-  return {
-    method, topo: topology(scenario, lab), captures,
-    arpReplies: method === 'dr' ? parseArpingReplies(of(client)) : [],
-    connectionsBefore: connectionsIn(scenario, of(dir)),
-  };
+  return { method, topo: topology(scenario, lab), captures, connectionsBefore: connectionsIn(scenario, of(dir)) };
 }
 
 /**
@@ -86,15 +81,16 @@ export async function finishWatch(
   const dr = watch.method === 'dr';
   const routeBack = watch.method === 'nat' ? [`ip route get ${watch.topo.client.ip}`] : [];
   const servers = new Set(realServers(scenario).map((rs) => rs.name));
-  const after = (c: Capture) =>
-    c.node === dir ? [...tables, ...(dr ? ['netstat -nat'] : [])] : servers.has(c.node) ? routeBack : [];
+  const client = clients(scenario)[0]!.name;
+  const after = (c: Capture) => c.node === dir ? [...tables, ...(dr ? ['netstat -nat'] : [])]
+    : servers.has(c.node) ? routeBack : c.node === client && dr ? [ARPING_RESULT] : [];
   const outputs = await Promise.all(watch.captures.map((c) => stopCapture(runtime, c, after(c))));
   const of = (node: string) => outputsOn(node, watch.captures, outputs);
   const captures = sortCaptures(scenario, watch.captures, outputs.map((o) => o[0]!));
   const [stats = '', connections = '', netstat = ''] = of(dir).slice(1);
   const { vip, port } = scenario.service;
   const facts: MethodFacts = dr
-    ? { method: 'dr', arpReplies: watch.arpReplies, directorSockets: tcpSocketsOn(netstat, vip, port) }
+    ? { method: 'dr', arpReplies: parseArpingReplies(of(client)[1] ?? ''), directorSockets: tcpSocketsOn(netstat, vip, port) }
     : watch.method === 'nat' ? { method: 'nat', routes: natRoutes(scenario, (rs) => of(rs.name)[1] ?? '') } : { method: 'tun' };
   return { packets: { topo: watch.topo, captures, facts }, tables: parseTables(stats, connections) };
 }
@@ -146,10 +142,14 @@ export async function keepCaptures(runtime: DockerRuntime, watch: Watch, dir: st
   return Promise.all(watch.captures.map((c) => copyCapture(runtime, c, dir)));
 }
 
-/** One ARP request for the VIP: arping listens a second after it, so every host that answers it is seen. */
-function arpingSection(scenario: Scenario): string {
+const ARPING_OUT = '/tmp/lab-arping.out';
+/** Its output, once it has ended. */
+const ARPING_RESULT = `while kill -0 $(cat ${ARPING_OUT}.pid) 2>/dev/null; do sleep 0.05; done; cat ${ARPING_OUT}`;
+
+/** One ARP request for the VIP, in the background: arping listens a second after it, so every host that answers is seen. */
+function arpingStart(scenario: Scenario): string {
   const device = deviceOn(scenario, clients(scenario)[0]!, vipInterface(scenario).network);
-  return `arping -c 1 -I ${device} ${scenario.service.vip}`;
+  return `arping -c 1 -I ${device} ${scenario.service.vip} >${ARPING_OUT} 2>&1 & echo $! >${ARPING_OUT}.pid`;
 }
 
 /** NAT: each real server's route back to the client (its ROUTEGET output), beside the director's address on its network. */

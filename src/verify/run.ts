@@ -1,6 +1,6 @@
 import type { RunningLab } from '../lab/find.js';
 import type { DockerRuntime } from '../runtime/docker.js';
-import { clients, forwardingOf, realServers } from '../scenario/model.js';
+import { clients, director, forwardingOf, realServers } from '../scenario/model.js';
 import { nodeContainers } from '../scenario/instance.js';
 import type { Scenario } from '../scenario/schema.js';
 import { checkApplication } from './app.js';
@@ -33,7 +33,18 @@ export function defaultRequests(scenario: Scenario): number {
 export async function verifyLab(runtime: DockerRuntime, lab: RunningLab, opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
   const { scenario } = lab;
-  runtime = runtime.withContainerNames(nodeContainers(scenario));
+  // Verify runs a dozen commands or more on each of these nodes: one exec each, the commands in a kept shell.
+  const nodes = [...clients(scenario), director(scenario), ...realServers(scenario)].map((n) => n.name);
+  const shells = await runtime.withContainerNames(nodeContainers(scenario)).withShells(nodes);
+  try {
+    return await verifyWith(shells.runtime, lab, opts, started);
+  } finally {
+    shells.close();
+  }
+}
+
+async function verifyWith(runtime: DockerRuntime, lab: RunningLab, opts: VerifyOptions, started: number): Promise<VerifyReport> {
+  const { scenario } = lab;
   const methods = [...new Set(realServers(scenario).map((rs) => forwardingOf(scenario, rs)))];
   const watch = methods.length === 1 ? await startWatch(runtime, lab, methods[0]!) : undefined;
   const before = watch?.connectionsBefore ?? (await serviceConnections(runtime, scenario));

@@ -7,22 +7,29 @@ import { lab, REPO_ROOT } from '../helpers/cli.js';
 
 // The commands that need no engine load no Docker client and no spinners: every module the process
 // resolves is recorded by a loader hook. The CLI is a bundle (scripts/bundle.mjs): the files that hold
-// dockerode (with its ssh2 & co) or ora, as esbuild's metafile says, must not be among those modules.
+// dockerode, ssh2 or ora, as esbuild's metafile says, must not be among those modules.
 const dir = mkdtempSync(join(tmpdir(), 'lvs-lab-imports-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const hook = pathToFileURL(join(REPO_ROOT, 'test/helpers/record-imports.mjs')).href;
-const LAZY_PACKAGES = /node_modules\/(dockerode|ora|docker-modem)\//;
+const LAZY_PACKAGES = /node_modules\/(dockerode|ora|docker-modem|ssh2)\//;
+/** Only an ssh:// engine needs ssh2 (runtime/ssh-agent.ts loads it at the first login). */
+const SSH_PACKAGES = /node_modules\/ssh2\//;
 
-/** The bundle's files (as paths under dist/) holding any of the lazy packages. */
-function filesHoldingLazyPackages(): string[] {
+/** The bundle's files (as paths under dist/) holding any of PACKAGES. */
+function filesHolding(packages: RegExp): string[] {
   type Meta = { outputs: Record<string, { inputs: Record<string, unknown> }> };
   const meta = JSON.parse(readFileSync(join(REPO_ROOT, 'dist/cli/chunks/meta.json'), 'utf8')) as Meta;
   return Object.entries(meta.outputs)
-    .filter(([, output]) => Object.keys(output.inputs).some((input) => LAZY_PACKAGES.test(input)))
+    .filter(([, output]) => Object.keys(output.inputs).some((input) => packages.test(input)))
     .map(([file]) => file.slice(file.indexOf('dist/')));
 }
-const lazyFiles = filesHoldingLazyPackages();
-const loadsLazy = (urls: string[]) => urls.filter((u) => lazyFiles.some((f) => u.endsWith(f)) || LAZY_PACKAGES.test(u));
+const loaded = (packages: RegExp) => {
+  const files = filesHolding(packages);
+  return (urls: string[]) => urls.filter((u) => files.some((f) => u.endsWith(f)) || packages.test(u));
+};
+const lazyFiles = filesHolding(LAZY_PACKAGES);
+const loadsLazy = loaded(LAZY_PACKAGES);
+const loadsSsh = loaded(SSH_PACKAGES);
 
 async function importsOf(args: string[]): Promise<string[]> {
   const log = join(dir, `${args.join('_').replace(/\W/g, '_')}.log`);
@@ -31,7 +38,7 @@ async function importsOf(args: string[]): Promise<string[]> {
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
 }
 
-describe('commands that need no engine load neither dockerode nor ora', () => {
+describe('commands that need no engine load neither dockerode, ssh2 nor ora', () => {
   it.each([[['list']], [['--help']], [['up', 'rr-basic', '--dry-run']], [['up', '--help']]])('lab %j', async (args) => {
     const urls = await importsOf(args);
     expect(urls.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true); // the hook saw the CLI itself
@@ -42,6 +49,9 @@ describe('commands that need no engine load neither dockerode nor ora', () => {
     const log = join(dir, 'status.log');
     await lab(['status'], { env: { NODE_OPTIONS: `--import=${hook}`, LAB_IMPORTS_LOG: log, DOCKER_HOST: 'unix:///nonexistent.sock' } });
     expect(lazyFiles).toContainEqual(expect.stringMatching(/^dist\/cli\/chunks\/docker-/));
-    expect(loadsLazy(readFileSync(log, 'utf8').split('\n'))).not.toEqual([]);
+    const urls = readFileSync(log, 'utf8').split('\n');
+    expect(loadsLazy(urls)).not.toEqual([]);
+    expect(loadsSsh(urls)).toEqual([]); // a unix socket: no ssh client
+    expect(filesHolding(SSH_PACKAGES)).not.toEqual([]); // (it is in the bundle, in a file of its own)
   });
 });

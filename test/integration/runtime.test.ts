@@ -124,6 +124,41 @@ describe('Docker adapter on a real engine', () => {
     expect((before as LabError).message).toBe(`Container ${name} stopped (exit 143, killed from outside) before a command could run in it.`);
   }, 60_000);
 
+  it('a kept shell (withShells) runs commands as exec does, in one exec: output apart, exit codes, quoting, stdin its own', async () => {
+    const name = `rs-${id}`;
+    const execIds = async () => (await new Docker().getContainer(name).inspect()).ExecIDs?.length ?? 0;
+    const { runtime: kept, close } = await runtime.withShells([name]);
+    onTestFinished(close);
+    const opened = await execIds();
+    expect(await kept.exec(name, ['sh', '-c', 'echo to-out; echo to-err >&2; exit 3']))
+      .toEqual({ stdout: 'to-out\n', stderr: 'to-err\n', exitCode: 3, timedOut: false });
+    expect(await kept.exec(name, ['printf', '%s', `it's "quoted" $HOME \\ ;`]))
+      .toEqual({ stdout: `it's "quoted" $HOME \\ ;`, stderr: '', exitCode: 0, timedOut: false });
+    expect((await kept.exec(name, ['cat'])).stdout).toBe(''); // stdin is /dev/null, not the shell's commands
+    expect((await kept.exec(name, ['sh', '-c', 'cd /tmp; exit 0'])).exitCode).toBe(0);
+    expect(await kept.exec(name, ['pwd'])).toMatchObject({ stdout: '/\n', exitCode: 0 });
+    expect(await execIds()).toBe(opened); // none of those was an exec of its own
+    const [a, b] = await Promise.all([kept.exec(name, ['echo', 'a']), kept.exec(name, ['echo', 'b'])]);
+    expect([a.stdout, b.stdout]).toEqual(['a\n', 'b\n']); // the second, while the shell was busy, in an exec
+    expect(await kept.exec(name, ['sleep', '30'], { timeoutMs: 500 })).toMatchObject({ exitCode: 124, timedOut: true });
+    expect(await kept.exec(name, ['echo', 'after'])).toMatchObject({ stdout: 'after\n', exitCode: 0 });
+  });
+
+  it('a container stopped while a kept shell runs a command in it: exit 3 saying so', async () => {
+    const name = `stopped-shell-${id}`;
+    await runtime.runContainer(spec({ name, address: '10.213.0.14' }));
+    onTestFinished(() => runtime.removeContainer(name));
+    const { runtime: kept, close } = await runtime.withShells([name]);
+    onTestFinished(close);
+    const running = rejection(kept.exec(name, ['sleep', '30']));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Docker().getContainer(name).stop({ t: 5 });
+    const { thrown } = await running;
+    expect(thrown, String(thrown)).toBeInstanceOf(LabError);
+    expect((thrown as LabError).exitCode).toBe(3);
+    expect((thrown as LabError).message).toMatch(new RegExp(`^Container ${name} stopped .* while \`sleep 30\` ran in it\\.$`));
+  }, 60_000);
+
   it('a removal told another is in progress returns only once the container is gone', async () => {
     const name = `twice-${id}`;
     await runtime.runContainer(spec({ name, address: '10.213.0.13' }));

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough, type Duplex } from 'node:stream';
+
+/** What one command run in a shell session printed and ended with. */
+export interface SessionResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Splits the engine's multiplexed exec stream into stdout and stderr (dockerode's demuxer). */
+export type Demux = (stream: Duplex, stdout: PassThrough, stderr: PassThrough) => void;
+
+/** One command on its way: what it printed so far, and how it ends. */
+interface Pending {
+  stdout: string;
+  stderr: string;
+  exitCode: number | undefined;
+  stderrDone: boolean;
+  resolve: (r: SessionResult | undefined) => void;
+}
+
+/** Single quotes for sh: each argument exactly as given. */
+export const shellQuote = (argv: string[]) => argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+
+/**
+ * One `sh` kept open in a container, commands written to its stdin: each costs the container a fork instead
+ * of an exec (0.5-1.5 s each on a one-CPU machine, verify's main cost). A command runs in a subshell with
+ * stdin from /dev/null (it can neither change the shell nor eat the commands after it); markers with a
+ * random id end its stdout (with its exit code) and its stderr. One command at a time: `busy` says so.
+ */
+export class ShellSession {
+  private readonly mark = `@@lab-shell-${randomUUID()}@@`;
+  private pending: Pending | undefined;
+  private ended = false;
+
+  constructor(private readonly stream: Duplex, demux: Demux) {
+    const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+    demux(stream, stdout, stderr);
+    stdout.setEncoding('utf8').on('data', (text: string) => this.take('stdout', text));
+    stderr.setEncoding('utf8').on('data', (text: string) => this.take('stderr', text));
+    const end = () => this.end();
+    stream.on('end', end).on('close', end).on('error', end);
+  }
+
+  /** A command is running (or the shell is gone): a caller runs its own exec instead of waiting. */
+  get available(): boolean {
+    return !this.ended && !this.pending;
+  }
+
+  /** Runs ARGV (the shell must be available); undefined when the shell went away before the command ended. */
+  run(argv: string[]): Promise<SessionResult | undefined> {
+    return new Promise((resolve) => {
+      this.pending = { stdout: '', stderr: '', exitCode: undefined, stderrDone: false, resolve };
+      const m = this.mark;
+      this.stream.write(`(${shellQuote(argv)}) </dev/null; printf '\\n${m} %d\\n' $?; printf '\\n${m}\\n' >&2\n`);
+    });
+  }
+
+  /** Ends the shell (the commands it ran are over); a command still running is cut off. */
+  close(): void {
+    if (this.ended) return;
+    this.end();
+    this.stream.end('exit 0\n');
+    this.stream.destroy();
+  }
+
+  private take(from: 'stdout' | 'stderr', text: string): void {
+    const p = this.pending;
+    if (!p) return;
+    p[from] += text;
+    // Anything after the marker is not the command's (a process it left in the background): dropped.
+    const done = from === 'stdout' ? new RegExp(`\\n${this.mark} (\\d+)\\n`) : new RegExp(`\\n${this.mark}\\n`);
+    const m = done.exec(p[from]);
+    if (!m) return;
+    p[from] = p[from].slice(0, m.index);
+    if (from === 'stdout') p.exitCode = Number(m[1]);
+    else p.stderrDone = true;
+    if (p.exitCode === undefined || !p.stderrDone) return;
+    this.pending = undefined;
+    p.resolve({ stdout: p.stdout, stderr: p.stderr, exitCode: p.exitCode });
+  }
+
+  private end(): void {
+    this.ended = true;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.resolve(undefined);
+  }
+}
