@@ -56,21 +56,24 @@ interface DialOptions {
 }
 type DialCallback = (err: unknown, data: unknown) => void;
 
-/** Creating, starting or connecting a container: the calls `up` sends for every node at once. */
+/** Creating, starting, connecting or removing a container: the calls `up` and `teardown` send for every node at once. */
 const MAKING_CONTAINER = /\/containers\/create$|\/containers\/[^/]+\/start$|\/networks\/[^/]+\/connect$/;
+const sharesEngine = ({ method, path }: DialOptions) =>
+  MAKING_CONTAINER.test(path.split('?')[0]!) || (method === 'DELETE' && /^\/containers\/[^/?]+(\?|$)/.test(path));
 
 /**
  * Every Engine API call goes through the modem's dial: bound each one in time (until the engine answers;
  * a stream's body is its caller's to bound) and turn a lost or frozen engine into a LabError (exit 3).
- * Containers made at once (`up` starts every node together) share the engine, and a busy one makes them
- * one after another: such a call may take the time of every such call in flight with it, before or after.
+ * Containers made or removed at once (`up` starts every node together, `teardown` removes them so) share
+ * the engine, and a busy one handles them one after another: such a call may take the time of every such
+ * call in flight with it, before or after.
  */
 function guardEngine(docker: Docker, engine: Engine, timeoutMs: number): void {
   const modem = docker.modem as unknown as { dial: (o: DialOptions, cb: DialCallback) => void };
   const dial = modem.dial.bind(modem);
   const making = { inFlight: 0, sent: 0 };
   modem.dial = (options, callback) => {
-    const sharing = MAKING_CONTAINER.test(options.path.split('?')[0]!);
+    const sharing = sharesEngine(options);
     const before = making.inFlight;
     const sentAt = making.sent;
     if (sharing) {

@@ -201,11 +201,12 @@ describe(`an interrupted \`lab up\` on this host (${kind.label})`, () => {
     const kept = await host.listNetworks({ filters: JSON.stringify({ label: [`${LABEL.run}=${runIdOf(r)}`] }) });
     expect(kept.map((n) => n.Name)).toEqual([copy.network]);
     expect(await decoysSurvive()).toBe(true); // before the teardown, which removes every lab-made object of the lab
-    const down = await lab(['teardown', copy.lab]);
+    // A loaded one-CPU guest's engine has taken over 60 s to remove one systemd container: the bounds of `up` above.
+    const down = await lab(['teardown', copy.lab], { env: { LVS_LAB_ENGINE_TIMEOUT: '120' }, timeoutMs: 300_000 });
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await leftovers(host, copy, runIdOf(r))).toEqual([]);
     figures.interrupts++;
-  }, 320_000);
+  }, 620_000);
 });
 
 /**

@@ -164,16 +164,18 @@ describe('DOCKER_HOST=ssh://root@127.0.0.1:PORT (a local sshd in front of this m
 
   if (host.ipvs && host.privileged) {
     it(`on this host (${host.label}): up (doctor, build, verify), verify keeping its captures, teardown, all over ssh`, async () => {
+      // A loaded one-CPU guest's engine has taken over 120 s (4 nodes x the default 30 s) to start a container.
+      const patient = { ...overSsh, LVS_LAB_ENGINE_TIMEOUT: '120' };
       try {
-        const up = await lab(['up', copy.file], { env: overSsh, timeoutMs: 900_000 });
+        const up = await lab(['up', copy.file], { env: patient, timeoutMs: 900_000 });
         expect(up.exitCode, up.stderr.slice(-3000)).toBe(0);
         const pcaps = join(dir, 'pcaps');
-        const verify = await lab(['verify', copy.lab, '--json', '--keep-captures', pcaps], { env: overSsh, timeoutMs: 600_000 });
+        const verify = await lab(['verify', copy.lab, '--json', '--keep-captures', pcaps], { env: patient, timeoutMs: 600_000 });
         expect(verify.exitCode, verify.stderr.slice(-3000)).toBe(0);
         expect(json(verify).ok).toBe(true);
         expect(readdirSync(pcaps).sort()).toEqual(['client', 'lvs', 'rs1', 'rs2'].map((n) => `${node(n)}-eth0.pcap`));
       } finally {
-        const down = await lab(['teardown', copy.lab], { env: overSsh, timeoutMs: CLI_MS });
+        const down = await lab(['teardown', copy.lab], { env: patient, timeoutMs: CLI_MS });
         expect(down.exitCode, down.stderr).toBe(0);
       }
       expect(await leftovers()).toEqual({ containers: [], networks: [] });

@@ -30,6 +30,14 @@ describe('the Engine API guard', () => {
     expect(err).toMatchObject({ exitCode: ExitCode.environment, message: expect.stringMatching(/did not answer within 0\.3 s \(GET \/networks\)/), hint: expect.stringContaining('LVS_LAB_ENGINE_TIMEOUT') });
   });
 
+  it('containers removed at once share the engine: each may take the time of all (teardown removes every node so)', async () => {
+    const runtime = new DockerRuntime(new Docker({ socketPath: frozenSocket }), 300);
+    const errs = await Promise.all(['a', 'b', 'c'].map((id) => caught(runtime.removeContainer(id))));
+    expect(errs.map((e) => (e as Error).message)).toEqual(['a', 'b', 'c'].map((id) => expect.stringContaining(`within 0.9 s (DELETE /containers/${id})`)));
+    const alone = await caught(runtime.removeContainer('d'));
+    expect((alone as Error).message).toContain('within 0.3 s (DELETE /containers/d)');
+  });
+
   it('an engine that is gone: exit 3 "No Docker engine answers", with the fix', async () => {
     const runtime = new DockerRuntime(new Docker({ socketPath: join(dir, 'nobody.sock') }), 300);
     const err = await caught(runtime.imageExists('lvs-lab/debian:bookworm'));
