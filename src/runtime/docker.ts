@@ -56,10 +56,13 @@ interface DialOptions {
 }
 type DialCallback = (err: unknown, data: unknown) => void;
 
-/** Creating, starting, connecting or removing a container: the calls `up` and `teardown` send for every node at once. */
+/** Creating, starting or connecting a container: the calls `up` sends for every node at once. */
 const MAKING_CONTAINER = /\/containers\/create$|\/containers\/[^/]+\/start$|\/networks\/[^/]+\/connect$/;
-const sharesEngine = ({ method, path }: DialOptions) =>
-  MAKING_CONTAINER.test(path.split('?')[0]!) || (method === 'DELETE' && /^\/containers\/[^/?]+(\?|$)/.test(path));
+/** Those, and removing a container (`teardown` removes every node at once): the calls that share the engine. */
+const sharesEngine = ({ method, path }: DialOptions) => {
+  const route = path.split('?')[0]!;
+  return MAKING_CONTAINER.test(route) || (method === 'DELETE' && /^\/containers\/[^/]+$/.test(route));
+};
 
 /**
  * Every Engine API call goes through the modem's dial: bound each one in time (until the engine answers;
