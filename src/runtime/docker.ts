@@ -744,6 +744,13 @@ function sshUnreachable(engine: Engine, err: unknown, why: string): LabError {
         `install it there with \`ssh-copy-id ${target}\`; then ${tryIt}.`,
     );
   }
+  if (level === 'client-channel') {
+    return environmentError(
+      `lab logged in to ${engine.host} over ssh (${engine.source}), but sshd there opens no session on that login (${said}).`,
+      'Let that user open sessions: sshd_config\'s MaxSessions at least 1 (lab uses up to 8 on a login; the default is 10), ' +
+        `then \`sudo systemctl reload ssh\` there; ${tryIt}.`,
+    );
+  }
   if (!level && /socket hang up/i.test(said)) {
     return environmentError(
       `lab logged in to ${engine.host} over ssh (${engine.source}), but \`docker system dial-stdio\` there ended ` +

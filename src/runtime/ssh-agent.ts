@@ -69,7 +69,8 @@ export function sshDialStdioAgent(config: ConnectConfig & { host: string; port: 
       },
       (err: Error) => {
         release();
-        if (!CHANNEL_REFUSED.test(err.message) || login.channels === 0) return callback(err);
+        if (!CHANNEL_REFUSED.test(err.message)) return callback(err);
+        if (login.channels === 0) return callback(sessionsRefused(err));
         login.room = login.channels; // sshd takes no more on this login: this call goes on another
         open(callback);
       },
@@ -82,6 +83,9 @@ export function sshDialStdioAgent(config: ConnectConfig & { host: string; port: 
 
 // ssh2's error when the server refuses a channel (sshd past its MaxSessions: "open failed").
 const CHANNEL_REFUSED = /^\(SSH\) Channel open failure/;
+
+/** A login that takes no channel at all (sshd's MaxSessions 0): marked as a connection error, as closedDuringLogin. */
+const sessionsRefused = (err: Error): Error => Object.assign(err, { level: 'client-channel' });
 
 /** Marked with a level as ssh2 marks its connection errors, so the engine guard reports it as one. */
 function closedDuringLogin(): Error {

@@ -34,11 +34,12 @@ const client = keygen('client');
 const noDocker = keygen('no-docker');
 const stranger = keygen('stranger');
 const hostKey = keygen('host');
-/** A HOME whose ~/.ssh/known_hosts records the given key as the sshd's (as `ssh` once accepted writes it). */
+/** A HOME whose ~/.ssh/known_hosts records the given key as the sshd's on each port (as `ssh` once accepted writes it). */
 const homeKnowing = (name: string, pub?: string) => {
   const home = join(dir, name);
   mkdirSync(join(home, '.ssh'), { recursive: true });
-  if (pub) writeFileSync(join(home, '.ssh', 'known_hosts'), `[127.0.0.1]:${port} ${pub.split(' ').slice(0, 2).join(' ')}\n`);
+  const key = pub?.split(' ').slice(0, 2).join(' ');
+  if (key) writeFileSync(join(home, '.ssh', 'known_hosts'), [port, noSessionsPort].map((p) => `[127.0.0.1]:${p} ${key}\n`).join(''));
   return home;
 };
 
@@ -68,6 +69,8 @@ async function sshAnswers(port: number, ms: number): Promise<boolean> {
 }
 
 const port = await freePort();
+// The same sshd on a second port, where it takes the login but no session (MaxSessions 0).
+const noSessionsPort = await freePort();
 const closedPort = await freePort();
 const remote = `ssh://root@127.0.0.1:${port}`;
 // Neither the agent of whoever runs the tests nor their ~/.docker: only what each test gives.
@@ -81,9 +84,9 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'authorized_keys'), `${client.pub}\ncommand="echo no docker for this key >&2; exit 1" ${noDocker.pub}\n`);
   const config = join(dir, 'sshd_config');
   writeFileSync(config, [
-    'ListenAddress 127.0.0.1', `Port ${port}`, `HostKey ${join(dir, 'host')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'ListenAddress 127.0.0.1', `Port ${port}`, `Port ${noSessionsPort}`, `HostKey ${join(dir, 'host')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
     `PidFile ${join(dir, 'sshd.pid')}`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', '',
+    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', `Match LocalPort ${noSessionsPort}`, 'MaxSessions 0', '',
   ].join('\n'));
   // Debian's sshd refuses to start without its privilege separation directory (a service would make it).
   if (!existsSync(PRIVSEP_DIR)) {
@@ -92,7 +95,7 @@ beforeAll(async () => {
   }
   const log = openSync(sshdLog, 'a');
   sshd = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', log, log] });
-  if (!(await sshAnswers(port, 15_000))) throw new Error(`sshd did not answer on 127.0.0.1:${port}: ${readFileSync(sshdLog, 'utf8')}`);
+  if (!(await sshAnswers(port, 15_000)) || !(await sshAnswers(noSessionsPort, 5000))) throw new Error(`sshd did not answer on 127.0.0.1:${port} and :${noSessionsPort}: ${readFileSync(sshdLog, 'utf8')}`);
 }, 120_000);
 
 afterAll(async () => {
@@ -291,6 +294,17 @@ describe('when the ssh leg fails: exit 3, one JSON document, a fix, no stack tra
     const r = await lab(['up', 'rr-basic', '--json'], { env: { ...failing, LVS_LAB_SSH_KEY: noDocker.key }, timeoutMs: CLI_MS });
     expect(r.exitCode).toBe(3);
     expect(json(r).error).toMatchObject({ message: expect.stringContaining('`docker system dial-stdio` there ended without answering'), hint: expect.stringContaining('The remote user must be able to run `docker`') });
+    noStackTrace(r);
+  }, CLI_MS);
+
+  it('a login on which sshd opens no session (MaxSessions 0)', async () => {
+    const env = { ...failing, DOCKER_HOST: `ssh://root@127.0.0.1:${noSessionsPort}` };
+    const r = await lab(['status', '--json'], { env, timeoutMs: CLI_MS });
+    expect(r.exitCode).toBe(3);
+    expect(json(r).error).toMatchObject({
+      message: expect.stringContaining('sshd there opens no session on that login'),
+      hint: expect.stringMatching(new RegExp(`MaxSessions at least 1 .*; check by hand with \`ssh -p ${noSessionsPort} root@127\\.0\\.0\\.1 docker version\``)),
+    });
     noStackTrace(r);
   }, CLI_MS);
 });
