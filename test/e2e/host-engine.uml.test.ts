@@ -21,7 +21,12 @@ interface VitestJson {
   numPassedTests: number;
   numFailedTests: number;
   numPendingTests: number;
-  testResults: Array<{ name: string; assertionResults: Array<{ fullName: string; status: string }> }>;
+  testResults: Array<{
+    name: string;
+    /** Why a whole file failed (its beforeAll, its import). */
+    message?: string;
+    assertionResults: Array<{ fullName: string; status: string; failureMessages?: string[] }>;
+  }>;
 }
 
 const out = mkdtempSync(join(tmpdir(), 'lvs-lab-host-engine-'));
@@ -57,6 +62,15 @@ beforeAll(async () => {
   process.stdout.write(`[uml] host-engine tests: exit ${run.exitCode} in ${run.seconds.toFixed(1)} s, ${report.numPassedTests}/${report.numTotalTests} passed\n`);
 }, 3_300_000);
 
+/** Each failed file's and test's own message (an assertion's diff, a CLI's stderr), as the guest's report has them. */
+function failureText(r: VitestJson): string {
+  const cut = (text: string) => (text.length > 3000 ? `${text.slice(0, 3000)}...` : text);
+  return r.testResults.flatMap((f) => [
+    ...(f.message ? [`${f.name}: ${cut(f.message)}`] : []),
+    ...f.assertionResults.filter((a) => a.failureMessages?.length).map((a) => `${a.fullName}:\n${cut(a.failureMessages!.join('\n'))}`),
+  ]).join('\n\n');
+}
+
 describe('the host-engine tests on a host with IPVS and --privileged (User-Mode Linux)', () => {
   it('found that kind of host', () => {
     expect(run.stdout).toContain('[host-kind] IPVS, privileged allowed');
@@ -65,7 +79,7 @@ describe('the host-engine tests on a host with IPVS and --privileged (User-Mode 
 
   it('every test passed, none skipped', () => {
     const failed = report.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status !== 'passed').map((a) => `${a.fullName}: ${a.status}`));
-    expect(failed, run.stdout.slice(-4000)).toEqual([]);
+    expect(failed, failureText(report) || run.stdout.slice(-4000)).toEqual([]);
     expect(run.exitCode).toBe(0);
     expect(report.numPendingTests).toBe(0);
     expect(report.numTotalTests).toBeGreaterThanOrEqual(20);
