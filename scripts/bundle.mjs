@@ -33,19 +33,22 @@ const englishOnly = {
   },
 };
 
-// Two modules of the Docker client that lab never runs, each ~450 KB to read at every engine command, are
-// stubs: dockerode's BuildKit session (gRPC and protobufjs), opened only by a `buildImage` with `version: '2'`
-// (lab's builds use the classic builder), and docker-modem's ssh agent (ssh2), used only with `protocol: 'ssh'`
-// (lab reaches ssh:// engines over one login of its own, runtime/ssh-agent.ts, which loads ssh2 when needed).
+// Modules of the Docker client that lab never runs, read at every engine command, are stubs: dockerode's
+// BuildKit session (gRPC and protobufjs, ~450 KB), opened only by a `buildImage` with `version: '2'` (lab's
+// builds use the classic builder); its BuildKit progress decoder (protobufjs, ~130 KB), used only by
+// `docker.followProgress` (lab follows with `docker.modem.followProgress`); docker-modem's ssh agent (ssh2),
+// used only with `protocol: 'ssh'` (lab reaches ssh:// engines over one login of its own,
+// runtime/ssh-agent.ts, which loads ssh2 when needed).
 const UNUSED = [
   { importer: '/node_modules/dockerode/', path: './session' },
+  { importer: '/node_modules/dockerode/', path: './buildkit' },
   { importer: '/node_modules/docker-modem/', path: './ssh' },
 ];
 const withoutUnused = {
   name: 'without-unused-docker-client-modules',
   setup(b) {
     const unused = (args) => UNUSED.some((u) => args.importer.includes(u.importer) && args.path === u.path);
-    b.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) =>
+    b.onResolve({ filter: /^\.\/(session|buildkit|ssh)$/ }, (args) =>
       (unused(args) ? { path: args.path, namespace: 'unused' } : undefined));
     const stub = (name) => `module.exports = () => { throw new Error('lab bundles no Docker client ${name} module'); };`;
     b.onLoad({ filter: /.*/, namespace: 'unused' }, (args) => ({ contents: stub(args.path.slice(2)), loader: 'js' }));

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { doctorOk } from '../doctor/checks.js';
 import { doctorJson, formatDoctorReport } from '../doctor/report.js';
 import { ExitCode } from '../errors.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { drawGraph } from '../lab/draw-graph.js';
 import { examples } from './help.js';
 import { parseOptions } from './options.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { usageError } from '../errors.js';
 import { buildLabImage, importLabImage } from '../lab/image-build.js';
 import { DEBIAN_IMAGE, IMAGE_BASES, IMAGE_FOR_BASE, OFFLINE_BASES, offlineBaseOf } from '../image-names.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { runNodeAction, type NodeAction } from '../lab/node-actions.js';
 import { formatPlan, planToJson } from '../plan/format.js';
 import { examples } from './help.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { usageError } from '../errors.js';
 import { formatIssue } from '../scenario/load.js';
 import { imageReference, INIT_SETTINGS, PRIVILEGE_SETTINGS } from '../scenario/schema.js';

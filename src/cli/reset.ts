@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { resetLab } from '../lab/reset.js';
 import { formatPlan, planToJson } from '../plan/format.js';
 import { examples } from './help.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { usageError } from '../errors.js';
 import { tearDown, type TeardownTarget } from '../lab/teardown.js';
 import { examples } from './help.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { serveLabUi } from '../ui/run.js';
 import { examples } from './help.js';
 import { parseOptions, wholeNumber } from './options.js';

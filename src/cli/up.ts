@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExitCode } from '../errors.js';
 import { bringUp, planWithoutChanges, type BroughtUp } from '../lab/bring-up.js';
 import { formatPlan, planToJson } from '../plan/format.js';

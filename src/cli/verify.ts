@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExitCode } from '../errors.js';
 import { verifyRunningLab } from '../lab/verify-running.js';
 import { shipped } from '../package.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { scenarioSchema } from './schema.js';
 
 /** Where the build writes the schema, relative to the package root; built-in scenarios point their editors at it. */

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../package.js';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { usageError } from '../errors.js';
 import { SCENARIO_JSON_SCHEMA_PATH } from './json-schema.js';
 import { scenarioSchema, type Scenario } from './schema.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEBIAN_IMAGE } from '../image-names.js';
 import { isImageReference } from './image-reference.js';
 import { canonicalCidr, cidrContains, firstHost, isIpv4, isUsableHost, parseCidr, type Cidr } from './ipv4.js';
