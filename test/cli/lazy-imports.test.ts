@@ -55,3 +55,9 @@ describe('commands that need no engine load neither dockerode, ssh2 nor ora', ()
     expect(filesHolding(SSH_PACKAGES)).not.toEqual([]); // (it is in the bundle, in a file of its own)
   });
 });
+
+it('the bundle leaves out the Docker client\'s BuildKit code (gRPC, protobufjs) and zod\'s other languages, which lab never runs', () => {
+  expect(filesHolding(/node_modules\/(protobufjs|@grpc|long)\//)).toEqual([]);
+  expect(filesHolding(/node_modules\/zod\/.*\/locales\/(?!en\.js)/)).toEqual([]);
+  expect(filesHolding(/node_modules\/zod\/.*\/locales\/en\.js/)).toEqual(['dist/cli/main.js']); // (the pattern sees zod's)
+});
