@@ -48,7 +48,9 @@ const withoutUnused = {
   name: 'without-unused-docker-client-modules',
   setup(b) {
     const unused = (args) => UNUSED.some((u) => args.importer.includes(u.importer) && args.path === u.path);
-    b.onResolve({ filter: /^\.\/(session|buildkit|ssh)$/ }, (args) =>
+    // Only UNUSED's paths (each `./name`) reach the check: the filter is made from them.
+    const paths = new RegExp(`^\\./(${UNUSED.map((u) => u.path.slice(2)).join('|')})$`);
+    b.onResolve({ filter: paths }, (args) =>
       (unused(args) ? { path: args.path, namespace: 'unused' } : undefined));
     const stub = (name) => `module.exports = () => { throw new Error('lab bundles no Docker client ${name} module'); };`;
     b.onLoad({ filter: /.*/, namespace: 'unused' }, (args) => ({ contents: stub(args.path.slice(2)), loader: 'js' }));

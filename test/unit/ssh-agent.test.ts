@@ -4,9 +4,12 @@ import ssh2 from 'ssh2';
 import { afterAll, expect, it } from 'vitest';
 import { sshDialStdioAgent } from '../../src/runtime/ssh-agent.js';
 
+/** The host key of this file's ssh servers. */
+const hostKeys = [ssh2.utils.generateKeyPairSync('ed25519').private];
+
 // A real ssh server on loopback (ssh2's own) that ends every connection when the client starts to log in,
 // without an error: what sshd does past MaxStartups, or to a user it will not take.
-const server = new ssh2.Server({ hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private] }, (client) => {
+const server = new ssh2.Server({ hostKeys }, (client) => {
   client.on('error', () => undefined);
   client.on('authentication', () => client.end());
 });
@@ -27,7 +30,7 @@ it('a login the server ends without an error fails the call as a connection erro
 // a login; each channel answers one HTTP request (as `docker system dial-stdio` hands it to the engine) slowly.
 async function sessionLimitedServer(maxSessions: number) {
   const peaks: number[] = [];
-  const limited = new ssh2.Server({ hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private] }, (client) => {
+  const limited = new ssh2.Server({ hostKeys }, (client) => {
     const login = peaks.push(0) - 1;
     let open = 0;
     client.on('error', () => undefined).on('authentication', (ctx) => ctx.accept());
