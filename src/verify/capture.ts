@@ -37,19 +37,26 @@ export function captureOn(node: string, device: string, filter: string): Capture
   return { node, device, filter, file: `${DIR}/${node}-${device}.pcap` };
 }
 
-/** Starts tcpdump in the background and ends once it is listening (so no packet is missed); exit 1 if it does not. */
+/**
+ * Starts tcpdump in the background, writing the .pcap and printing its packets as `-e -n -tt` text (one tcpdump,
+ * not a second to read the file back); ends once it is listening (so no packet is missed), exit 1 if it does not.
+ * A tcpdump older than 4.99 (CentOS 7's) has no --print: it only writes, and the stop reads the file back.
+ */
 function startSection({ device, filter, file }: Capture): string {
-  return `mkdir -p ${DIR} && rm -f ${file} ${file}.log && ` +
-    `(tcpdump -i ${device} -U -w ${file} '${filter}' >${file}.log 2>&1 & echo $! >${file}.pid) && ` +
-    `for i in $(seq 100); do grep -q 'listening on' ${file}.log && break; sleep 0.1; done; ` +
+  const run = (print: string) =>
+    `(tcpdump -i ${device} -U -w ${file} ${print}'${filter}' >${file}.txt 2>${file}.log & echo $! >${file}.pid) && ` +
+    `for i in $(seq 100); do grep -q 'listening on' ${file}.log && break; ` +
+    `kill -0 $(cat ${file}.pid) 2>/dev/null || break; sleep 0.1; done`;
+  return `mkdir -p ${DIR} && rm -f ${file} ${file}.txt ${file}.log ${file}.read && ${run('--print -l -e -n -tt ')}; ` +
+    `grep -q "unrecognized option '--print'" ${file}.log && : >${file}.read && ${run('')}; ` +
     `grep -q 'listening on' ${file}.log || { cat ${file}.log; exit 1; }`;
 }
 
-/** Stops tcpdump (SIGINT flushes the file) and prints the packets as `tcpdump -e -n -tt` text. */
+/** Stops tcpdump (SIGINT flushes the file and the text) and prints the packets' text. */
 function stopSection({ file }: Capture): string {
   const pid = `$(cat ${file}.pid)`;
   return `kill -INT ${pid} 2>/dev/null; while kill -0 ${pid} 2>/dev/null; do sleep 0.05; done; ` +
-    `tcpdump -r ${file} -e -n -tt 2>/dev/null; true`;
+    `if [ -e ${file}.read ]; then tcpdump -r ${file} -e -n -tt 2>/dev/null; else cat ${file}.txt; fi; true`;
 }
 
 /** Starts the capture, then runs the sections AFTER in the same exec (while it listens); their outputs. */

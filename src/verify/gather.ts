@@ -143,13 +143,19 @@ export async function keepCaptures(runtime: DockerRuntime, watch: Watch, dir: st
 }
 
 const ARPING_OUT = '/tmp/lab-arping.out';
-/** Its output, once it has ended. */
-const ARPING_RESULT = `while kill -0 $(cat ${ARPING_OUT}.pid) 2>/dev/null; do sleep 0.05; done; cat ${ARPING_OUT}`;
+// arping asks once a second until stopped (or its 30 s deadline): a reply that comes late on a loaded machine still
+// counts. It is stopped once it has listened a second (every host that answers a request answers at once) and
+// heard a reply, or after 3 s without one (nobody answers).
+const ARPING_LISTENED = `${ARPING_OUT}.listened`;
+const ARPING_RESULT = `for i in $(seq 60); do [ -e ${ARPING_LISTENED} ] && grep -q 'reply from' ${ARPING_OUT} && break; ` +
+  `sleep 0.05; done; p=$(cat ${ARPING_OUT}.pid); kill -INT $p 2>/dev/null; ` +
+  `while kill -0 $p 2>/dev/null; do sleep 0.05; done; cat ${ARPING_OUT}`;
 
-/** One ARP request for the VIP, in the background: arping listens a second after it, so every host that answers is seen. */
+/** ARP requests for the VIP from the client, in the background while the requests go (ARPING_RESULT reads who answered). */
 function arpingStart(scenario: Scenario): string {
   const device = deviceOn(scenario, clients(scenario)[0]!, vipInterface(scenario).network);
-  return `arping -c 1 -I ${device} ${scenario.service.vip} >${ARPING_OUT} 2>&1 & echo $! >${ARPING_OUT}.pid`;
+  return `rm -f ${ARPING_LISTENED}; (sleep 1; : >${ARPING_LISTENED}) >/dev/null 2>&1 & ` +
+    `arping -w 30 -I ${device} ${scenario.service.vip} >${ARPING_OUT} 2>&1 & echo $! >${ARPING_OUT}.pid`;
 }
 
 /** NAT: each real server's route back to the client (its ROUTEGET output), beside the director's address on its network. */

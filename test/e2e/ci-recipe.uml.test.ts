@@ -60,6 +60,10 @@ beforeAll(async () => {
   for (const r of results) process.stdout.write(`[uml] ${r.name}: exit ${r.exitCode} in ${r.seconds.toFixed(1)} s\n`);
 }, 1_800_000);
 
+/** What a failed step printed: its report (stdout) and its progress and errors (stderr), each cut to its end. */
+const told = (step: string | undefined, r: GuestResult) =>
+  `${step}: exit ${r.exitCode}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-2000)}`;
+
 /** The JUnit report and captures a recipe left in RESULTS. */
 function evidence(dir: string) {
   const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(join(out, dir, 'junit.xml'), 'utf8'));
@@ -69,7 +73,7 @@ function evidence(dir: string) {
 describe('the CI recipes on a kernel with IPVS (User-Mode Linux as the runner)', () => {
   it('docs/ci/lab-ci.sh: up, verify with JUnit and captures, teardown, exit 0, nothing left', () => {
     const r = result('lab-ci.sh');
-    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    expect(r.exitCode, told('lab-ci.sh', r)).toBe(0);
     const { suite, pcaps } = evidence('sh');
     expect(suite['@_failures']).toBe('0');
     expect(Number(suite['@_tests'])).toBeGreaterThanOrEqual(6);
@@ -80,7 +84,7 @@ describe('the CI recipes on a kernel with IPVS (User-Mode Linux as the runner)',
 
   it('the workflow runs only the install step it skips here, and every other step passes in order', () => {
     expect(job.steps.filter(isInstall)).toHaveLength(1);
-    runSteps.forEach((s, i) => expect(result(`gh-step-${i}`).exitCode, `${s.name}: ${result(`gh-step-${i}`).stderr.slice(-2000)}`).toBe(0));
+    runSteps.forEach((s, i) => expect(result(`gh-step-${i}`).exitCode, told(s.name, result(`gh-step-${i}`))).toBe(0));
     expect(runSteps.at(-1)).toMatchObject({ if: 'always()', run: 'lab teardown "$SCENARIO"' });
     const { suite, pcaps } = evidence('gh');
     expect(suite['@_failures']).toBe('0');
