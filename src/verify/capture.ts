@@ -22,12 +22,15 @@ const DIR = '/tmp/lab-captures';
 // Each exec costs 0.5-0.8 s on a one-CPU guest, and verify needs several commands on each node: one exec runs
 // them all, their outputs marked apart. A section that must stop the rest exits; else the script ends 0.
 const SECTION = '@@lab-section@@';
+// Sections wait for a line to show up in a file: `has TEXT FILE` reads it in the shell itself (a grep, a cat or a
+// $(...) is a process: 20-30 ms each there, and a wait loop runs one per turn).
+const HAS = 'has() { while IFS= read -r l || [ -n "$l" ]; do case $l in *"$1"*) return 0;; esac; done 2>/dev/null <"$2"; return 1; }';
 
-/** Runs each shell snippet in turn in one exec on NODE; their outputs (stdout and stderr), in order. */
+/** Runs each shell snippet in turn in one exec on NODE (with `has` defined); their outputs (stdout and stderr), in order. */
 export async function execSections(
   runtime: DockerRuntime, node: string, sections: string[], timeoutMs = 30_000,
 ): Promise<{ exitCode: number; outputs: string[] }> {
-  const script = `${sections.map((s) => `{ ${s}; } 2>&1`).join(`; printf '\\n${SECTION}\\n'; `)}; exit 0`;
+  const script = `${HAS}; ${sections.map((s) => `{ ${s}; } 2>&1`).join(`; printf '\\n${SECTION}\\n'; `)}; exit 0`;
   const r = await runtime.exec(node, ['sh', '-c', script], { timeoutMs });
   return { exitCode: r.exitCode, outputs: r.stdout.split(`\n${SECTION}\n`) };
 }
@@ -40,22 +43,28 @@ export function captureOn(node: string, device: string, filter: string): Capture
 /**
  * Starts tcpdump in the background, writing the .pcap and printing its packets as `-e -n -tt` text (one tcpdump,
  * not a second to read the file back); ends once it is listening (so no packet is missed), exit 1 if it does not.
- * A tcpdump older than 4.99 (CentOS 7's) has no --print: it only writes, and the stop reads the file back.
+ * --immediate-mode: without it libpcap hands packets over in blocks (one a second), and a block not yet handed over
+ * when tcpdump is stopped is lost. A tcpdump older than 4.99 (CentOS 7's) has no --print: it only writes, and the stop
+ * reads the file back.
  */
 function startSection({ device, filter, file }: Capture): string {
   const run = (print: string) =>
-    `(tcpdump -i ${device} -U -w ${file} ${print}'${filter}' >${file}.txt 2>${file}.log & echo $! >${file}.pid) && ` +
-    `for i in $(seq 100); do grep -q 'listening on' ${file}.log && break; ` +
-    `kill -0 $(cat ${file}.pid) 2>/dev/null || break; sleep 0.1; done`;
-  return `mkdir -p ${DIR} && rm -f ${file} ${file}.txt ${file}.log ${file}.read && ${run('--print -l -e -n -tt ')}; ` +
-    `grep -q "unrecognized option '--print'" ${file}.log && : >${file}.read && ${run('')}; ` +
-    `grep -q 'listening on' ${file}.log || { cat ${file}.log; exit 1; }`;
+    `(tcpdump -i ${device} --immediate-mode -U -w ${file} ${print}'${filter}' >${file}.txt 2>${file}.log & ` +
+    `echo $! >${file}.pid); read p <${file}.pid; i=0; ` +
+    `until has 'listening on' ${file}.log || ! kill -0 $p 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done`;
+  return `mkdir -p ${DIR} && rm -f ${file} ${file}.txt ${file}.log ${file}.read || exit 1; ${run('--print -l -e -n -tt ')}; ` +
+    `if has "unrecognized option '--print'" ${file}.log; then : >${file}.read; ${run('')}; fi; ` +
+    `has 'listening on' ${file}.log || { cat ${file}.log; exit 1; }`;
 }
 
-/** Stops tcpdump (SIGINT flushes the file and the text) and prints the packets' text. */
+/**
+ * Stops tcpdump (SIGINT flushes the file and the text) and prints the packets' text. Stopped only once it sleeps
+ * (state S in /proc: it has taken every packet the kernel holds for it; those it had not are lost at the stop),
+ * or after 2 s.
+ */
 function stopSection({ file }: Capture): string {
-  const pid = `$(cat ${file}.pid)`;
-  return `kill -INT ${pid} 2>/dev/null; while kill -0 ${pid} 2>/dev/null; do sleep 0.05; done; ` +
+  return `read p <${file}.pid; i=0; while read -r _ _ state _ </proc/$p/stat && [ "$state" != S ] && [ $i -lt 40 ]; ` +
+    `do sleep 0.05; i=$((i + 1)); done 2>/dev/null; kill -INT $p 2>/dev/null; while kill -0 $p 2>/dev/null; do sleep 0.05; done; ` +
     `if [ -e ${file}.read ]; then tcpdump -r ${file} -e -n -tt 2>/dev/null; else cat ${file}.txt; fi; true`;
 }
 

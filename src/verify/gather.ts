@@ -147,8 +147,8 @@ const ARPING_OUT = '/tmp/lab-arping.out';
 // counts. It is stopped once it has listened a second (every host that answers a request answers at once) and
 // heard a reply, or after 3 s without one (nobody answers).
 const ARPING_LISTENED = `${ARPING_OUT}.listened`;
-const ARPING_RESULT = `for i in $(seq 60); do [ -e ${ARPING_LISTENED} ] && grep -q 'reply from' ${ARPING_OUT} && break; ` +
-  `sleep 0.05; done; p=$(cat ${ARPING_OUT}.pid); kill -INT $p 2>/dev/null; ` +
+const ARPING_RESULT = `i=0; until [ -e ${ARPING_LISTENED} ] && has 'reply from' ${ARPING_OUT} || [ $i -ge 60 ]; ` +
+  `do sleep 0.05; i=$((i + 1)); done; read p <${ARPING_OUT}.pid; kill -INT $p 2>/dev/null; ` +
   `while kill -0 $p 2>/dev/null; do sleep 0.05; done; cat ${ARPING_OUT}`;
 
 /** ARP requests for the VIP from the client, in the background while the requests go (ARPING_RESULT reads who answered). */
