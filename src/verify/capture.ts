@@ -24,7 +24,8 @@ const DIR = '/tmp/lab-captures';
 const SECTION = '@@lab-section@@';
 // Sections wait for a line to show up in a file: `has TEXT FILE` reads it in the shell itself (a grep, a cat or a
 // $(...) is a process: 20-30 ms each there, and a wait loop runs one per turn).
-const HAS = 'has() { while IFS= read -r l || [ -n "$l" ]; do case $l in *"$1"*) return 0;; esac; done 2>/dev/null <"$2"; return 1; }';
+const HAS = 'has() { while IFS= read -r l || [ -n "$l" ]; do case $l in *"$1"*) return 0;; esac; ' +
+  'done 2>/dev/null <"$2"; return 1; }';
 
 /** Runs each shell snippet in turn in one exec on NODE (with `has` defined); their outputs (stdout and stderr), in order. */
 export async function execSections(
@@ -64,7 +65,8 @@ function startSection({ device, filter, file }: Capture): string {
  */
 function stopSection({ file }: Capture): string {
   return `read p <${file}.pid; i=0; while read -r _ _ state _ </proc/$p/stat && [ "$state" != S ] && [ $i -lt 40 ]; ` +
-    `do sleep 0.05; i=$((i + 1)); done 2>/dev/null; kill -INT $p 2>/dev/null; while kill -0 $p 2>/dev/null; do sleep 0.05; done; ` +
+    'do sleep 0.05; i=$((i + 1)); done 2>/dev/null; ' +
+    'kill -INT $p 2>/dev/null; while kill -0 $p 2>/dev/null; do sleep 0.05; done; ' +
     `if [ -e ${file}.read ]; then tcpdump -r ${file} -e -n -tt 2>/dev/null; else cat ${file}.txt; fi; true`;
 }
 

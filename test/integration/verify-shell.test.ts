@@ -61,7 +61,8 @@ async function send(count: number, path: string) {
   const syns = `tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0 and dst host ${SERVER_IP}`;
   await sh(client, `(tcpdump -i eth0 -n -l '${syns}' >/tmp/syns 2>/tmp/syns.log &) ; ` +
     `until grep -q 'listening on' /tmp/syns.log; do sleep 0.1; done`);
-  const r = await runtime.exec(client, ['sh', '-c', `rm -f /tmp/curl-runs; PATH=${path}:$PATH; ${requestScript(scenario, count)}`]);
+  const script = `rm -f /tmp/curl-runs; PATH=${path}:$PATH; ${requestScript(scenario, count)}`;
+  const r = await runtime.exec(client, ['sh', '-c', script]);
   const lines = async (script: string) => (await sh(client, script)).split('\n').filter(Boolean).length;
   const connections = await lines('sleep 0.5; pkill tcpdump; sleep 0.2; cat /tmp/syns');
   return { results: parseRequestOutput(scenario, client, r.stdout), connections, curls: await lines('cat /tmp/curl-runs') };
