@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { LabError, ExitCode } from '../errors.js';
+import { LabError, ExitCode, environmentError } from '../errors.js';
 import type { DockerRuntime } from '../runtime/docker.js';
 import { clients, director, realServers } from '../scenario/model.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -26,12 +26,16 @@ const SECTION = '@@lab-section@@';
 // $(...) is a process: 20-30 ms each there, and a wait loop runs one per turn).
 const HAS = 'has() { while IFS= read -r l || [ -n "$l" ]; do case $l in *"$1"*) return 0;; esac; ' +
   'done 2>/dev/null <"$2"; return 1; }';
+// `interrupt PID`: SIGINT (tcpdump and arping flush what they have and end), then a wait for the end; killed after 5 s
+// (what it printed so far is kept) and waited for 1 s more, so a stuck one never holds the exec to its time bound.
+const INTERRUPT = 'interrupt() { kill -INT $1; i=0; while kill -0 $1 && [ $i -lt 120 ]; do [ $i = 100 ] && kill -KILL $1; ' +
+  'sleep 0.05; i=$((i + 1)); done; } 2>/dev/null';
 
-/** Runs each shell snippet in turn in one exec on NODE (with `has` defined); their outputs (stdout and stderr), in order. */
+/** Runs each shell snippet in turn in one exec on NODE (with `has` and `interrupt` defined); their outputs, in order. */
 export async function execSections(
   runtime: DockerRuntime, node: string, sections: string[], timeoutMs = 30_000,
 ): Promise<{ exitCode: number; outputs: string[] }> {
-  const script = `${HAS}; ${sections.map((s) => `{ ${s}; } 2>&1`).join(`; printf '\\n${SECTION}\\n'; `)}; exit 0`;
+  const script = `${HAS}; ${INTERRUPT}; ${sections.map((s) => `{ ${s}; } 2>&1`).join(`; printf '\\n${SECTION}\\n'; `)}; exit 0`;
   const r = await runtime.exec(node, ['sh', '-c', script], { timeoutMs });
   return { exitCode: r.exitCode, outputs: r.stdout.split(`\n${SECTION}\n`) };
 }
@@ -44,8 +48,8 @@ export function captureOn(node: string, device: string, filter: string): Capture
 /**
  * Starts tcpdump in the background, writing the .pcap and printing its packets as `-e -n -tt` text (one tcpdump,
  * not a second to read the file back); ends once it is listening (so no packet is missed), exit 1 if it does not.
- * --immediate-mode: without it libpcap hands packets over in blocks (one a second), and a block not yet handed over
- * when tcpdump is stopped is lost. A tcpdump older than 4.99 (CentOS 7's) has no --print: it only writes, and the stop
+ * --immediate-mode: without it libpcap hands packets over in blocks (every 0.1 s to 1 s), and a block not yet handed
+ * over when tcpdump is stopped is lost. A tcpdump older than 4.99 (CentOS 7's) has no --print: it only writes, and the stop
  * reads the file back.
  */
 function startSection({ device, filter, file }: Capture): string {
@@ -54,7 +58,7 @@ function startSection({ device, filter, file }: Capture): string {
     `echo $! >${file}.pid); read p <${file}.pid; i=0; ` +
     `until has 'listening on' ${file}.log || ! kill -0 $p 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done`;
   return `mkdir -p ${DIR} && rm -f ${file} ${file}.txt ${file}.log ${file}.read || exit 1; ${run('--print -l -e -n -tt ')}; ` +
-    `if has "unrecognized option '--print'" ${file}.log; then : >${file}.read; ${run('')}; fi; ` +
+    `if has --print ${file}.log; then : >${file}.read; ${run('')}; fi; ` +
     `has 'listening on' ${file}.log || { cat ${file}.log; exit 1; }`;
 }
 
@@ -66,7 +70,7 @@ function startSection({ device, filter, file }: Capture): string {
 function stopSection({ file }: Capture): string {
   return `read p <${file}.pid; i=0; while read -r _ _ state _ </proc/$p/stat && [ "$state" != S ] && [ $i -lt 40 ]; ` +
     'do sleep 0.05; i=$((i + 1)); done 2>/dev/null; ' +
-    'kill -INT $p 2>/dev/null; while kill -0 $p 2>/dev/null; do sleep 0.05; done; ' +
+    'interrupt $p; ' +
     `if [ -e ${file}.read ]; then tcpdump -r ${file} -e -n -tt 2>/dev/null; else cat ${file}.txt; fi; true`;
 }
 
@@ -83,9 +87,18 @@ export async function startCapture(runtime: DockerRuntime, capture: Capture, aft
   return outputs.slice(1);
 }
 
+/** What an exec reports when it ran out of time (runtime.exec), as timeout(1) does. */
+const OUT_OF_TIME = 124;
+
 /** Stops the capture and runs the sections AFTER in the same exec: its packets' text, then their outputs. */
 export async function stopCapture(runtime: DockerRuntime, capture: Capture, after: string[] = []): Promise<string[]> {
-  return (await execSections(runtime, capture.node, [stopSection(capture), ...after])).outputs;
+  const { exitCode, outputs } = await execSections(runtime, capture.node, [stopSection(capture), ...after]);
+  if (exitCode === OUT_OF_TIME) {
+    // Its packets were never read: judging the lab on none would blame the lab for a node that did not answer.
+    throw environmentError(`${capture.node} did not answer within 30 s while its capture was stopped and read.`,
+      `The machine is too busy: run \`lab verify\` again once it is less loaded (\`lab status\` shows the lab).`);
+  }
+  return outputs;
 }
 
 /** Each node's packets, from the text of its capture (in CAPTURES' order), sorted by node. */

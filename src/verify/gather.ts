@@ -148,8 +148,7 @@ const ARPING_OUT = '/tmp/lab-arping.out';
 // heard a reply, or after 3 s without one (nobody answers).
 const ARPING_LISTENED = `${ARPING_OUT}.listened`;
 const ARPING_RESULT = `i=0; until [ -e ${ARPING_LISTENED} ] && has 'reply from' ${ARPING_OUT} || [ $i -ge 60 ]; ` +
-  `do sleep 0.05; i=$((i + 1)); done; read p <${ARPING_OUT}.pid; kill -INT $p 2>/dev/null; ` +
-  `while kill -0 $p 2>/dev/null; do sleep 0.05; done; cat ${ARPING_OUT}`;
+  `do sleep 0.05; i=$((i + 1)); done; read p <${ARPING_OUT}.pid; interrupt $p; cat ${ARPING_OUT}`;
 
 /** ARP requests for the VIP from the client, in the background while the requests go (ARPING_RESULT reads who answered). */
 function arpingStart(scenario: Scenario): string {

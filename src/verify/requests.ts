@@ -15,8 +15,8 @@ export function requestScript(scenario: Scenario, count: number): string {
   const url = `http://${vip}${port === 80 ? '' : `:${port}`}${scenario.service.pagePath}`;
   const curl = 'curl -s -m 5';
   const hasExitCode = `[ "$(${curl} -o /dev/null -w '%{exitcode}' file:///dev/null 2>/dev/null)" = 0 ]`;
-  const oneCurl = `${curl} -H 'Connection: close' -w '\n${MARK}%{exitcode}\n' $urls`;
-  const curlEach = `for u in $urls; do ${curl} $u; printf '\n${MARK}%s\n' $?; done`;
+  const oneCurl = `${curl} -H 'Connection: close' -w '\\n${MARK}%{exitcode}\\n' $urls`;
+  const curlEach = `for u in $urls; do ${curl} $u; printf '\\n${MARK}%s\\n' $?; done`;
   return `urls=$(for i in $(seq ${count}); do printf '%s ' ${url}; done); ` +
     `if ${hasExitCode}; then ${oneCurl}; else ${curlEach}; fi`;
 }
@@ -34,8 +34,15 @@ export function parseRequestOutput(scenario: Scenario, client: string, output: s
   return results;
 }
 
-export async function sendRequests(runtime: DockerRuntime, scenario: Scenario, client: string, count: number): Promise<{ command: string; results: RequestResult[] }> {
+/** COUNT requests from CLIENT (requestScript): the command, and one result per request. */
+export async function sendRequests(
+  runtime: DockerRuntime, scenario: Scenario, client: string, count: number,
+): Promise<{ command: string; results: RequestResult[] }> {
   const command = requestScript(scenario, count);
   const r = await runtime.exec(client, ['sh', '-c', command], { timeoutMs: (count * 6 + 10) * 1000 });
-  return { command, results: parseRequestOutput(scenario, client, r.stdout) };
+  const results = parseRequestOutput(scenario, client, r.stdout);
+  // A curl killed partway (out of time or memory) leaves the requests after it without a result: each one failed.
+  const unanswered = (index: number): RequestResult => ({ index, client, server: null, body: '', curlExit: r.exitCode || -1 });
+  for (let i = results.length; i < count; i++) results.push(unanswered(i));
+  return { command, results };
 }

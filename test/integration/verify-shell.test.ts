@@ -8,7 +8,7 @@ import { loadScenario } from '../../src/scenario/load.js';
 import { realServers } from '../../src/scenario/model.js';
 import { captureOn, startCapture, stopCapture } from '../../src/verify/capture.js';
 import { parseTcpdump } from '../../src/verify/packets.js';
-import { parseRequestOutput, requestScript } from '../../src/verify/requests.js';
+import { parseRequestOutput, requestScript, sendRequests } from '../../src/verify/requests.js';
 import { ensureHostImage } from '../helpers/image.js';
 
 // What verify runs in the nodes' shells, as it runs it, from a client container to a web server on an internal
@@ -53,13 +53,25 @@ const OLD_TCPDUMP = `#!/bin/sh
 case " $* " in *" --print "*) echo "tcpdump: unrecognized option '--print'" >&2; exit 1 ;; esac
 exec /usr/bin/tcpdump "$@"
 `;
+// A curl killed after its first request (as out of memory or time would): the other URLs it was given never go.
+const KILLED_CURL = `#!/bin/sh
+n=0; for a; do shift; case $a in http://*) n=$((n + 1)); [ $n -gt 1 ] && continue ;; esac; set -- "$@" "$a"; done
+/usr/bin/curl "$@"; kill -KILL $$
+`;
+// A tcpdump that says it listens and then ignores SIGINT (sleep keeps the ignored signal; it is this process).
+const STUCK_TCPDUMP = `#!/bin/sh
+trap '' INT
+echo 'listening on eth0' >&2
+exec sleep 300
+`;
 const install = (path: string, script: string) =>
   sh(client, `mkdir -p ${dirname(path)} && printf '%s' '${script.replaceAll("'", `'\\''`)}' >${path} && chmod +x ${path}`);
 
 /** The requests as verify sends them, with tcpdump counting the SYNs that open a connection to the server. */
 async function send(count: number, path: string) {
   const syns = `tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0 and dst host ${SERVER_IP}`;
-  await sh(client, `(tcpdump -i eth0 -n -l '${syns}' >/tmp/syns 2>/tmp/syns.log &) ; ` +
+  await sh(client, 'rm -f /tmp/syns /tmp/syns.log; ' +
+    `(tcpdump -i eth0 --immediate-mode -n -l '${syns}' >/tmp/syns 2>/tmp/syns.log &) ; ` +
     `until grep -q 'listening on' /tmp/syns.log; do sleep 0.1; done`);
   const script = `rm -f /tmp/curl-runs; PATH=${path}:$PATH; ${requestScript(scenario, count)}`;
   const r = await runtime.exec(client, ['sh', '-c', script]);
@@ -104,6 +116,18 @@ describe.each([
   }, 120_000);
 });
 
+it('counts the requests a curl killed partway never sent as failed, each with the exit it died with', async () => {
+  await install('/usr/local/bin/curl', KILLED_CURL);
+  try {
+    const { results } = await sendRequests(runtime, scenario, client, 4);
+    const first = [realServers(scenario)[0]!.name, 0];
+    const killed = [1, 2, 3].map((index) => [index, null, 137]);
+    expect(results.map((r) => [r.index, r.server, r.curlExit])).toEqual([[0, ...first], ...killed]);
+  } finally {
+    await sh(client, 'rm -f /usr/local/bin/curl');
+  }
+}, 120_000);
+
 describe.each([
   ['tcpdump 4.99 (prints while it writes)', false],
   ['a tcpdump without --print (reads its file back)', true],
@@ -126,3 +150,16 @@ describe.each([
     }
   }, 120_000);
 });
+
+it('stops a capture whose tcpdump ignores SIGINT (killed after a wait), within the exec\'s time bound', async () => {
+  await install('/usr/local/bin/tcpdump', STUCK_TCPDUMP);
+  try {
+    const capture = captureOn(client, 'eth0', 'tcp port 80');
+    await startCapture(runtime, capture);
+    expect(await sh(client, "pgrep -f '^sleep 300' || true")).not.toBe('');
+    expect(await stopCapture(runtime, capture)).toEqual(['']);
+    expect(await sh(client, "pgrep -f '^sleep 300' || true")).toBe('');
+  } finally {
+    await sh(client, 'rm -f /usr/local/bin/tcpdump');
+  }
+}, 120_000);

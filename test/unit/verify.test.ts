@@ -6,7 +6,7 @@ import { requestsFrom } from '../helpers/verify-fixtures.js';
 
 const two = [{ name: 'rs1', weight: 1 }, { name: 'rs2', weight: 1 }];
 
-// The script itself runs against a real server: test/integration/requests.test.ts.
+// The script itself runs against a real server: test/integration/verify-shell.test.ts.
 describe('request output', () => {
   const scenario = loadScenario('rr-basic').scenario;
   it('maps pages to servers and keeps failures as failures', () => {
