@@ -77,8 +77,9 @@ async function leastVerify(): Promise<number> {
   const listen = `tcpdump -i eth0 --immediate-mode -U -w ${pcap} tcp port ${scenario.service.port} >/dev/null 2>${pcap}.log & ` +
     `echo $! >${pcap}.pid; i=0; until grep -qs listening ${pcap}.log || [ $i -ge 200 ]; do sleep 0.05; i=$((i + 1)); done`;
   const ask = `arping -c 1 -w 1 -I eth0 ${scenario.service.vip}; for i in $(seq ${curls}); do ${curlOnce}; done`;
-  const read = (node: string) => `kill -INT $(cat ${pcap}.pid); while kill -0 $(cat ${pcap}.pid) 2>/dev/null; ` +
-    `do sleep 0.05; done; tcpdump -r ${pcap} -e -n${node === directorNode ? '; ipvsadm -Ln --stats; ipvsadm -Lnc' : ''}`;
+  const read = (node: string) => `kill -INT $(cat ${pcap}.pid); i=0; while kill -0 $(cat ${pcap}.pid) 2>/dev/null && ` +
+    `[ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done; tcpdump -r ${pcap} -e -n` +
+    (node === directorNode ? '; ipvsadm -Ln --stats; ipvsadm -Lnc' : '');
   const t = await timed(async () => {
     await Promise.all(nodes.map((n) => sh(`docker exec ${n} sh -c ${q(listen)}`)));
     await sh(`docker exec ${client} sh -c ${q(ask)}`);

@@ -31,13 +31,16 @@ const HAS = 'has() { while IFS= read -r l || [ -n "$l" ]; do case $l in *"$1"*) 
 const INTERRUPT = 'interrupt() { kill -INT $1; i=0; while kill -0 $1 && [ $i -lt 120 ]; do [ $i = 100 ] && kill -KILL $1; ' +
   'sleep 0.05; i=$((i + 1)); done; } 2>/dev/null';
 
+/** How long one exec of sections may take. */
+const SECTIONS_MS = 30_000;
+
 /** Runs each shell snippet in turn in one exec on NODE (with `has` and `interrupt` defined); their outputs, in order. */
 export async function execSections(
-  runtime: DockerRuntime, node: string, sections: string[], timeoutMs = 30_000,
-): Promise<{ exitCode: number; outputs: string[] }> {
+  runtime: DockerRuntime, node: string, sections: string[], timeoutMs = SECTIONS_MS,
+): Promise<{ exitCode: number; timedOut: boolean; outputs: string[] }> {
   const script = `${HAS}; ${INTERRUPT}; ${sections.map((s) => `{ ${s}; } 2>&1`).join(`; printf '\\n${SECTION}\\n'; `)}; exit 0`;
   const r = await runtime.exec(node, ['sh', '-c', script], { timeoutMs });
-  return { exitCode: r.exitCode, outputs: r.stdout.split(`\n${SECTION}\n`) };
+  return { exitCode: r.exitCode, timedOut: r.timedOut, outputs: r.stdout.split(`\n${SECTION}\n`) };
 }
 
 /** The capture tcpdump on NODE's DEVICE writes, filtered to FILTER. */
@@ -87,15 +90,13 @@ export async function startCapture(runtime: DockerRuntime, capture: Capture, aft
   return outputs.slice(1);
 }
 
-/** What an exec reports when it ran out of time (runtime.exec), as timeout(1) does. */
-const OUT_OF_TIME = 124;
-
 /** Stops the capture and runs the sections AFTER in the same exec: its packets' text, then their outputs. */
 export async function stopCapture(runtime: DockerRuntime, capture: Capture, after: string[] = []): Promise<string[]> {
-  const { exitCode, outputs } = await execSections(runtime, capture.node, [stopSection(capture), ...after]);
-  if (exitCode === OUT_OF_TIME) {
+  const { timedOut, outputs } = await execSections(runtime, capture.node, [stopSection(capture), ...after]);
+  if (timedOut) {
     // Its packets were never read: judging the lab on none would blame the lab for a node that did not answer.
-    throw environmentError(`${capture.node} did not answer within 30 s while its capture was stopped and read.`,
+    const seconds = SECTIONS_MS / 1000;
+    throw environmentError(`${capture.node} did not answer within ${seconds} s while its capture was stopped and read.`,
       `The machine is too busy: run \`lab verify\` again once it is less loaded (\`lab status\` shows the lab).`);
   }
   return outputs;
