@@ -3,12 +3,14 @@
  * --privileged (inside User-Mode Linux: `npm run bench`, which runs this in one boot). Each round runs,
  * in alternating order: the hand-typed tutorial (seed 000's commands as a sequential docker CLI script,
  * then its curls, then `docker stop` + `docker rm`), the least possible (parallel starts, one exec per
- * node, one exec of curls, then verify's evidence by `docker exec`), `lab up` (verifying), `lab up --no-verify`
- * + `lab verify`, and `lab teardown`.
+ * node, one exec of curls, then verify's evidence by `docker exec`; and the engine's floor under a teardown:
+ * plain containers removed at once), `lab up` (verifying), `lab up --no-verify` + `lab verify` (twice), and
+ * `lab teardown`.
  * Where lab's time goes comes from its own `--json` documents (each step's seconds) and a few one-off
  * costs (Node's start-up, one exec). Prints every figure, the medians and the ratios; asserts nothing.
  * Usage: node dist/bench/up.js [ROUNDS]
  */
+import { DEBIAN_IMAGE } from '../image-names.js';
 import { findLab } from '../lab/find.js';
 import { buildPlan } from '../plan/build.js';
 import type { Step } from '../plan/types.js';
@@ -94,6 +96,20 @@ const naiveTeardown = () =>
     + ` && docker network rm ${networks} >/dev/null`);
 const forceTeardown = () => sh(`docker rm -f ${nodes.join(' ')} >/dev/null && docker network rm ${networks} >/dev/null`);
 
+/**
+ * The engine's own floor under any teardown: as many plain `sleep` containers as the lab has nodes, each on a
+ * network, force-removed at once through the API (no CLI, no Node start-up, nothing running inside but sleep).
+ */
+async function plainRemoval(): Promise<number> {
+  await sh('docker network create --internal bench-floor >/dev/null');
+  const run = (i: number) => sh(`docker run -d --network bench-floor --name bench-floor-${i} ${DEBIAN_IMAGE} sleep infinity`);
+  const ids = (await Promise.all(nodes.map((_, i) => run(i)))).map((out) => out.trim());
+  const runtime = await DockerRuntime.connect();
+  const removed = await timed(() => Promise.all(ids.map((id) => runtime.removeContainer(id))));
+  await sh('docker network rm bench-floor >/dev/null');
+  return removed.seconds;
+}
+
 const figures: Record<string, number[]> = {};
 const record = (name: string, seconds: number) => {
   (figures[name] ??= []).push(seconds);
@@ -159,6 +175,7 @@ const RUNS: Record<string, () => Promise<void>> = {
     record('least possible: up + curls', r.curls);
     record('least possible: verify by docker exec', await leastVerify());
     record('docker rm -f', (await timed(forceTeardown)).seconds);
+    record(`engine: ${nodes.length} plain containers removed at once`, await plainRemoval());
   },
   lab: async () => {
     record('lab up (verified)', (await timed(() => lab('up rr-basic'))).seconds);
@@ -169,6 +186,7 @@ const RUNS: Record<string, () => Promise<void>> = {
     const verify = await timed(() => lab('verify rr-basic --json'));
     record('lab verify', verify.seconds);
     record('  lab verify: its own work', (JSON.parse(verify.value) as { seconds: number }).seconds);
+    record('lab verify, once more', (await timed(() => lab('verify rr-basic'))).seconds);
     await verifyParts();
     const exec = await timed(() => lab('exec lvs -- true'));
     record('  one `lab exec lvs -- true`', exec.seconds);
@@ -210,6 +228,8 @@ ratio('lab up (verified) / hand up + curls', m('lab up (verified)'), m('hand: up
 ratio('lab up --no-verify / least possible up', m('lab up --no-verify'), m('least possible: up'), '<= 1.1');
 ratio('lab up --no-verify / hand up', m('lab up --no-verify'), m('hand: up'), '-');
 ratio('lab teardown / docker stop + rm', m('lab teardown'), m('hand: docker stop + rm'), '<= 0.6');
-console.log(`  lab verify ${m('lab verify').toFixed(1)} s (goal <= 6 s)`);
+ratio('lab teardown: its own work / the engine removing plain containers', m('  lab teardown: its own work'),
+  m(`engine: ${nodes.length} plain containers removed at once`), '-');
+console.log(`  lab verify ${m('lab verify').toFixed(1)} s, once more ${m('lab verify, once more').toFixed(1)} s (goal <= 6 s)`);
 const leastEvidence = m('least possible: verify by docker exec');
 ratio('lab verify / least possible verify by docker exec', m('lab verify'), leastEvidence, '-');
