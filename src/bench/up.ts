@@ -2,7 +2,8 @@
  * Benchmark: `lab` against the tutorial typed by hand, side by side, on an engine with IPVS and
  * --privileged (inside User-Mode Linux: `npm run bench`, which runs this in one boot). Each round runs,
  * in alternating order: the hand-typed tutorial (seed 000's commands as a sequential docker CLI script,
- * then its curls, then `docker stop` + `docker rm`), the least possible (parallel starts, one exec per
+ * its containers without lab's stop signal as the seed writes them, then its curls, then `docker stop` +
+ * `docker rm`), the least possible (parallel starts, one exec per
  * node, one exec of curls, then verify's evidence by `docker exec`; and the engine's floor under a teardown:
  * plain containers removed at once), `lab up` (verifying), `lab up --no-verify` + `lab verify` (twice), and
  * `lab teardown`.
@@ -12,7 +13,7 @@
  */
 import { DEBIAN_IMAGE } from '../image-names.js';
 import { findLab } from '../lab/find.js';
-import { buildPlan } from '../plan/build.js';
+import { buildPlan, SYSTEMD_STOP_FLAG } from '../plan/build.js';
 import type { Step } from '../plan/types.js';
 import { clients, director, realServers } from '../scenario/model.js';
 import { loadScenario } from '../scenario/load.js';
@@ -41,10 +42,16 @@ const typed = (s: Step) => {
 const curlOnce = `curl -s --max-time 5 ${vipUrl}`;
 type ExecStep = Extract<Step, { kind: 'exec' }>;
 
+/**
+ * A container's line as the seed writes it: lab's plan adds systemd's halt signal (so `docker stop` ends it at
+ * once instead of waiting out its 10 s for SIGTERM), which the tutorial's `docker run` lacks.
+ */
+const asTheSeedWrites = (s: Step) => (s.kind === 'container' ? s.command.replace(` ${SYSTEMD_STOP_FLAG}`, '') : typed(s));
+
 /** The tutorial as typed: every command after the one before, then a curl per docker exec. */
 async function hand(): Promise<{ up: number; curls: number }> {
   const up = await timed(async () => {
-    for (const step of plan.steps) await sh(typed(step));
+    for (const step of plan.steps) await sh(asTheSeedWrites(step));
   });
   const t = await timed(async () => {
     for (let i = 0; i < curls; i++) await sh(`docker exec ${client} ${curlOnce}`);

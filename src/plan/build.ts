@@ -411,13 +411,16 @@ function realServerWhy(rs: RealServerNode, method: 'dr' | 'nat' | 'tun'): string
   return `Add ${rs.name} as a real server${rs.weight !== 1 ? ` with weight ${rs.weight}` : ''}; ${how}.`;
 }
 
+/** systemd's halt as the stop signal: lab's addition to the seed's `docker run` (the tutorial's waits 10 s for SIGTERM). */
+export const SYSTEMD_STOP_FLAG = '--stop-signal=SIGRTMIN+3';
+
 function dockerRunCommand(c: ContainerSpec): string {
   const [first, ...more] = c.interfaces;
   const argv = [
     'docker', 'run', '-d', ...profileFlags(c.privilege), `--name=${c.name}`, `--hostname=${c.hostname}`,
     '--net', first!.network, '--ip', first!.address,
     ...Object.entries(c.sysctls).map(([k, v]) => `--sysctl=${k}=${v}`),
-    ...(c.init === 'systemd' ? ['--stop-signal=SIGRTMIN+3'] : ['--init']),
+    ...(c.init === 'systemd' ? [SYSTEMD_STOP_FLAG] : ['--init']),
     c.image,
     ...containerCommand(c),
   ];
