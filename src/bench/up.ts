@@ -3,10 +3,9 @@
  * --privileged (inside User-Mode Linux: `npm run bench`, which runs this in one boot). Each round runs,
  * in alternating order: the hand-typed tutorial (seed 000's commands as a sequential docker CLI script,
  * its containers without lab's stop signal as the seed writes them, then its curls, then `docker stop` +
- * `docker rm`), the least possible (parallel starts, one exec per
- * node, one exec of curls, then verify's evidence by `docker exec`; and the engine's floor under a teardown:
- * plain containers removed at once), `lab up` (verifying), `lab up --no-verify` + `lab verify` (twice), and
- * `lab teardown`.
+ * `docker rm`), the least possible (parallel starts, one exec per node, one exec of curls, then verify's
+ * evidence by `docker exec`; and the engine's floor under a teardown: plain containers removed at once),
+ * `lab up` (verifying), `lab up --no-verify` + `lab verify` (twice), and `lab teardown`.
  * Where lab's time goes comes from its own `--json` documents (each step's seconds) and a few one-off
  * costs (Node's start-up, one exec). Prints every figure, the medians and the ratios; asserts nothing.
  * Usage: node dist/bench/up.js [ROUNDS]

@@ -19,7 +19,7 @@ import {
 } from '../scenario/model.js';
 import type { RealServerNode, Scenario, ScenarioNode } from '../scenario/schema.js';
 import { displayCommand, shellJoin, writeFileScript } from './shell.js';
-import { containerCommand } from '../runtime/container-command.js';
+import { containerCommand, SYSTEMD_STOP_SIGNAL } from '../runtime/container-command.js';
 import { profileFlags } from '../runtime/privilege.js';
 import type { ContainerSpec } from '../runtime/types.js';
 import { setupSteps } from './app.js';
@@ -412,7 +412,7 @@ function realServerWhy(rs: RealServerNode, method: 'dr' | 'nat' | 'tun'): string
 }
 
 /** systemd's halt as the stop signal: lab's addition to the seed's `docker run` (the tutorial's waits 10 s for SIGTERM). */
-export const SYSTEMD_STOP_FLAG = '--stop-signal=SIGRTMIN+3';
+export const SYSTEMD_STOP_FLAG = `--stop-signal=${SYSTEMD_STOP_SIGNAL}`;
 
 function dockerRunCommand(c: ContainerSpec): string {
   const [first, ...more] = c.interfaces;

@@ -1,5 +1,8 @@
 import type { ContainerSpec } from './types.js';
 
+/** systemd ignores SIGTERM as PID 1; SIGRTMIN+3 is its "halt" and stops it in a fraction of a second. */
+export const SYSTEMD_STOP_SIGNAL = 'SIGRTMIN+3';
+
 /**
  * What a node's container runs as PID 1. Under the capabilities profile on a cgroup v2 host, Docker mounts
  * /sys/fs/cgroup read-only and systemd exits at once ("Failed to create /init.scope control group:

@@ -5,7 +5,7 @@ import { PassThrough, type Readable, Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
 import type { LabelFilter } from '../labels.js';
-import { containerCommand } from './container-command.js';
+import { containerCommand, SYSTEMD_STOP_SIGNAL } from './container-command.js';
 import { describeEngine, dockerOptions, resolveEngine, type Engine } from './engine.js';
 import { hostKeyRefusal } from './known-hosts.js';
 import { ShellSession } from './shell-session.js';
@@ -368,8 +368,7 @@ export class DockerRuntime {
       Image: spec.image,
       Cmd: containerCommand(spec),
       Labels: spec.labels,
-      // systemd ignores SIGTERM as PID 1; SIGRTMIN+3 is its "halt" and stops it in a fraction of a second.
-      StopSignal: systemd ? 'SIGRTMIN+3' : 'SIGTERM',
+      StopSignal: systemd ? SYSTEMD_STOP_SIGNAL : 'SIGTERM',
       HostConfig: {
         ...profileHostConfig(spec.privilege),
         NetworkMode: first!.network,
