@@ -115,7 +115,7 @@ function containerStep(scenario: Scenario, node: ScenarioNode, labels: Record<st
 /** The kernel settings a node's role needs: fixed at create time when the node cannot write /proc/sys. */
 function sysctlsOf(scenario: Scenario, node: ScenarioNode): Record<string, string> {
   if (node.role === 'real-server') return realServerSysctls(scenario, node);
-  if (node.role === 'director') return directorSysctls(scenario);
+  if (node.role === 'director') return { ...directorSysctls(scenario), ...portReuseSysctls(scenario) };
   return {};
 }
 
@@ -206,7 +206,8 @@ function webSteps(scenario: Scenario, rs: RealServerNode): ExecStep[] {
 function directorSteps(scenario: Scenario): ExecStep[] {
   const dir = director(scenario);
   const table = scenario.service.manager === 'keepalived' ? keepalivedSteps(scenario) : ipvsadmSteps(scenario);
-  return [...routeSteps('director', dir), ...directorVipSteps(scenario), forwardingStep(scenario), ...table];
+  const vip = directorVipSteps(scenario);
+  return [...routeSteps('director', dir), ...vip, forwardingStep(scenario), ...table, ...portReuseSteps(scenario)];
 }
 
 /** The VIP as an alias of the director's interface; seed 004's shape is a /32 with a host route through it. */
@@ -227,6 +228,12 @@ function forwardingStep(scenario: Scenario): ExecStep {
   const why = 'By default the OS drops a packet not addressed to itself: ' +
     `turn on forwarding (echo 1 > /proc/sys/net/ipv4/ip_forward)${usesNat(scenario) ? nat : '.'}`;
   return sysctlStep(scenario, 'director', director(scenario), directorSysctls(scenario), why);
+}
+
+/** After the table (the ip_vs module has made /proc/sys/net/ipv4/vs): DR and TUN reschedule a reused client port. */
+function portReuseSteps(scenario: Scenario): ExecStep[] {
+  const values = portReuseSysctls(scenario);
+  return Object.keys(values).length ? [sysctlStep(scenario, 'director', director(scenario), values, PORT_REUSE_WHY)] : [];
 }
 
 function ipvsadmSteps(scenario: Scenario): ExecStep[] {
@@ -312,6 +319,9 @@ const HOST_ROUTE_WHY = 'The seed\'s scripts add a host route to the VIP through 
   '(`route add -host $vip dev ...`): replies to the VIP leave from there.';
 const CLEAR_WHY = 'lvs_dr.sh starts with `ipvsadm -C`: an empty table, ' +
   'so running the script again gives the same table (seed 004).';
+const PORT_REUSE_WHY = 'The director sees only the client\'s half of a DR or TUN connection, so its entry ends in ' +
+  'FIN_WAIT and stays 2 minutes; a new connection from that client port (the client\'s kernel reuses ports) would go ' +
+  'to the old real server, unscheduled. conn_reuse_mode=3 reschedules it (mode 1, the default, only after TIME_WAIT).';
 const KEEPALIVED_CONF_WHY =
   'keepalived owns the IPVS table: the virtual service and real servers as ipvsadm would add them, ' +
   'each with an HTTP health check.';
@@ -339,6 +349,12 @@ function directorSysctls(scenario: Scenario): Record<string, string> {
     }
   }
   return sysctls;
+}
+
+/** DR and TUN only: the director sees both halves of a NAT connection, whose entries end in TIME_WAIT (mode 1 covers it). */
+function portReuseSysctls(scenario: Scenario): Record<string, string> {
+  const oneWay = realServers(scenario).some((rs) => forwardingOf(scenario, rs) !== 'nat');
+  return oneWay ? { 'net.ipv4.vs.conn_reuse_mode': '3' } : {};
 }
 
 function networkWhy(scenario: Scenario, network: string): string {

@@ -21,6 +21,7 @@ describe('lab CLI without Docker', () => {
       '[lvs] ipvsadm -A -t 172.20.1.100:80 -s rr',
       '[lvs] ipvsadm -a -t 172.20.1.100:80 -r 172.20.1.10 -g',
       '[lvs] ipvsadm -a -t 172.20.1.100:80 -r 172.20.1.11 -g',
+      '[lvs] sysctl -w net.ipv4.vs.conn_reuse_mode=3',
     ];
     const positions = order.map((line) => r.stdout.indexOf(line));
     expect(positions.every((p) => p >= 0)).toBe(true);
@@ -32,7 +33,7 @@ describe('lab CLI without Docker', () => {
     expect(r.exitCode).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan.lab).toBe('rr-basic');
-    expect(plan.steps.at(-1)).toMatchObject({ node: 'lvs', command: 'ipvsadm -a -t 172.20.1.100:80 -r 172.20.1.11 -g' });
+    expect(plan.steps.at(-1)).toMatchObject({ node: 'lvs', command: 'sysctl -w net.ipv4.vs.conn_reuse_mode=3' });
   });
 
   it('a bad scenario file gets every issue with its path and exit 2', async () => {

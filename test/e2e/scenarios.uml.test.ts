@@ -53,6 +53,9 @@ beforeAll(async () => {
   const tar = await rootfsTar();
   // `lab ui` in Chromium inside the guest, against the running rr-basic (see the driver's header).
   const uiDriver = compileForGuest(join(REPO_ROOT, 'test/e2e/ui-live.driver.ts'));
+  const reuseDriver = compileForGuest(join(REPO_ROOT, 'test/e2e/port-reuse.driver.ts'));
+  const VIP = '172.20.1.100';
+  const inClientNetns = `nsenter -t "$(docker inspect -f '{{.State.Pid}}' client)" -n`;
   run = await runInUml({
     memory: '3G',
     // One CPU for every scenario in turn: about 18 minutes here, more when the machine is busy; `lab ui` in
@@ -64,6 +67,8 @@ beforeAll(async () => {
       { ...lab('up', 'up', 'rr-basic'), timeoutSeconds: 900, stopOnFailure: true },
       lab('verify', 'verify', 'rr-basic', '--json', '--junit', join(out, 'rr-basic.junit.xml'), '--keep-captures', join(out, 'pcap'), '--html', join(out, 'rr-basic.html')),
       lab('verify-12', 'verify', 'rr-basic', '--requests', '12'),
+      // Two connections from one client port: the second meets the first's IPVS entry, still in FIN_WAIT.
+      { name: 'port-reuse', argv: ['sh', '-c', `exec ${inClientNetns} ${process.execPath} ${reuseDriver} ${VIP} 80 45000`] },
       // Broken on purpose (the table flushed, rs1's ARP settings undone, its VIP gone), then `lab reset` and verify again.
       lab('break-table', 'exec', 'lvs', '--', 'ipvsadm', '-C'),
       lab('break-arp', 'exec', 'rs1', '--', 'sysctl', '-w', 'net.ipv4.conf.all.arp_ignore=0', 'net.ipv4.conf.all.arp_announce=0'),
@@ -156,6 +161,14 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
     expect(report.director.connections.entries.length).toBeGreaterThanOrEqual(6);
     expect(report.director.connections.entries.every((c: { source: { address: string } }) => c.source.address === '172.20.1.50')).toBe(true);
     process.stdout.write(`[uml] request sequence: ${sequence.join(' ')}\n[uml] director stats:\n${report.director.stats.output}\n`);
+  });
+
+  it('a new connection from a port IPVS still remembers (FIN_WAIT, DR) is scheduled anew: rr goes on to the other server', () => {
+    expect(result('up').stderr).toContain('[lvs] $ sysctl -w net.ipv4.vs.conn_reuse_mode=3');
+    const r = result('port-reuse');
+    expect(r.exitCode, r.stderr).toBe(0);
+    // With the kernel's default (conn_reuse_mode=1) both went to the same server, unscheduled and uncounted.
+    expect(new Set(JSON.parse(r.stdout))).toEqual(new Set(['from rs1 server...', 'from rs2 server...']));
   });
 
   it('`lab reset` brings a broken lab (table flushed, ARP settings and VIP undone) back: verify passes again, no container made anew', () => {

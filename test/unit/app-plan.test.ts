@@ -73,7 +73,7 @@ describe('seed 004: lvs_dr.sh\'s shape with nginx real servers', () => {
     expect(director).toEqual([
       'ip addr add 192.168.188.120/32 dev eth0 label eth0:2', 'route add -host 192.168.188.120 dev eth0:2', 'sysctl -w net.ipv4.ip_forward=1',
       'ipvsadm -C', 'ipvsadm -A -t 192.168.188.120:80 -s wrr', 'ipvsadm -a -t 192.168.188.120:80 -r 192.168.188.107 -g',
-      'ipvsadm -a -t 192.168.188.120:80 -r 192.168.188.110 -g',
+      'ipvsadm -a -t 192.168.188.120:80 -r 192.168.188.110 -g', 'sysctl -w net.ipv4.vs.conn_reuse_mode=3',
     ]);
     expect(steps.filter((s) => s.node === 'cenvm71').map((s) => s.command).at(-1)).toBe('systemctl start nginx');
   });

@@ -38,7 +38,15 @@ describe('planner', () => {
       'ipvsadm -A -t 172.20.1.100:80 -s rr',
       'ipvsadm -a -t 172.20.1.100:80 -r 172.20.1.10 -g',
       'ipvsadm -a -t 172.20.1.100:80 -r 172.20.1.11 -g',
+      'sysctl -w net.ipv4.vs.conn_reuse_mode=3',
     ]);
+  });
+
+  it('DR and TUN reschedule a reused client port (conn_reuse_mode=3, once the table exists); NAT keeps the default', () => {
+    const last = (name: string) => commandsOf(buildPlan(loadScenario(name).scenario, `builtin:${name}`).steps, 'lvs').at(-1);
+    expect(last('tun')).toBe('sysctl -w net.ipv4.vs.conn_reuse_mode=3');
+    expect(last('failover')).toBe('sysctl -w net.ipv4.vs.conn_reuse_mode=3');
+    expect(commandsOf(buildPlan(loadScenario('nat').scenario, 'builtin:nat').steps).join('\n')).not.toContain('conn_reuse_mode');
   });
 
   it('sets each real server\'s ARP sysctls before its VIP goes on lo (seed 000 insists)', () => {
@@ -144,7 +152,7 @@ describe('keepalived-managed scenario (failover)', () => {
     const cmds = commandsOf(buildPlan(s, 'builtin:failover').steps, 'lvs');
     expect(cmds.some((c) => c.startsWith('ipvsadm -A'))).toBe(false);
     expect(cmds).toContain('systemctl start keepalived');
-    expect(cmds.at(-1)).toMatch(/grep -c -- '-> \[0-9\]'.* -ge 2/);
+    expect(cmds.at(-2)).toMatch(/grep -c -- '-> \[0-9\]'.* -ge 2/);
   });
 });
 
