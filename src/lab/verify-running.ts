@@ -26,7 +26,8 @@ export async function verifyRunningLab(
   const runtime = await DockerRuntime.connect();
   const lab = await findLab(runtime, ref);
   const title = `Verifying ${lab.name}: requests to ${lab.scenario.service.vip}, with captures`;
-  const report = await show(title, () => verifyLab(runtime, lab, request));
+  // The page shows `ipvsadm --stats` per real server: with this run's connections in it.
+  const report = await show(title, () => verifyLab(runtime, lab, { ...request, foldedStats: request.html !== undefined }));
   if (request.junit) writeFileSync(request.junit, toJUnit(report));
   if (request.html) {
     writeFileSync(request.html, verifyPage(report, lab.scenario, { pageDir: dirname(resolve(request.html)) }));

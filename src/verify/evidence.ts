@@ -1,3 +1,4 @@
+import type { IpvsCounters } from '../lvs/counters.js';
 import type { Connection, ServiceStats } from '../lvs/parse.js';
 import type { Packet } from './packets.js';
 
@@ -37,8 +38,10 @@ export interface Captures {
   realServers: Record<string, Packet[]>;
 }
 
-/** The director's IPVS tables after the requests, as ipvsadm printed them and parsed. */
+/** The director's IPVS counters around the requests, and its tables after them as ipvsadm printed them. */
 export interface DirectorTables {
+  /** READ_COUNTERS just before the requests and just after (undefined: unreadable). */
+  counters: { command: string; before: IpvsCounters | undefined; after: IpvsCounters | undefined };
   stats: { command: string; output: string; services: ServiceStats[] };
   connections: { command: string; output: string; entries: Connection[] };
 }

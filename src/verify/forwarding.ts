@@ -1,12 +1,16 @@
-import type { ServiceStats } from '../lvs/parse.js';
+import { countedBetween } from '../lvs/counters.js';
 import { hopRow, hopTable, openingSyn, type Hop } from './dr.js';
-import { nameOfMac, type Captures, type NatRoute, type Topology } from './evidence.js';
+import { nameOfMac, type Captures, type DirectorTables, type NatRoute, type Topology } from './evidence.js';
 import type { Packet } from './packets.js';
 import type { CheckResult } from './types.js';
 
-/** Who carries the replies, from the director's own counters: NAT must, DR and TUN must not. */
-export function checkDirectorReplies(method: 'dr' | 'nat' | 'tun', topo: Topology, stats: ServiceStats[]): CheckResult {
-  const service = stats.find((s) => s.address === topo.vip && s.port === topo.port);
+/**
+ * Who carries the replies, from the director's own counters during the requests: NAT must, DR and TUN must not.
+ * The virtual service must exist (`--stats` lists it at once; only its counters wait for the fold).
+ */
+export function checkDirectorReplies(method: 'dr' | 'nat' | 'tun', topo: Topology, tables: DirectorTables): CheckResult {
+  const service = tables.stats.services.find((s) => s.address === topo.vip && s.port === topo.port);
+  const { command, before, after } = tables.counters;
   const mustCarry = method === 'nat';
   const base = {
     id: 'director-replies',
@@ -19,9 +23,14 @@ export function checkDirectorReplies(method: 'dr' | 'nat' | 'tun', topo: Topolog
     const diagnosis = 'The virtual service is missing on the director: `ipvsadm -Ln`.';
     return { ...base, status: 'fail', summary, diagnosis };
   }
-  const summary = `ipvsadm -Ln --stats on ${topo.director.name}: ` +
-    `Conns ${service.conns}, InPkts ${service.inPkts}, OutPkts ${service.outPkts}.`;
-  if (mustCarry ? service.outPkts > 0 : service.outPkts === 0) return { ...base, status: 'pass', summary };
+  if (!before || !after) {
+    const summary = `\`${command}\` on ${topo.director.name} gave no counters, so lab does not claim who carried the replies.`;
+    return { ...base, status: 'not-checked', summary };
+  }
+  const during = countedBetween(before, after);
+  const summary = `IPVS on ${topo.director.name} during the requests (${command}): ` +
+    `Conns ${during.conns}, InPkts ${during.inPkts}, OutPkts ${during.outPkts}.`;
+  if (mustCarry ? during.outPkts > 0 : during.outPkts === 0) return { ...base, status: 'pass', summary };
   return {
     ...base, status: 'fail', summary,
     diagnosis: mustCarry

@@ -1,5 +1,6 @@
 import type { RunningLab } from '../lab/find.js';
 import { LABEL } from '../labels.js';
+import { awaitFold, parseCounters, READ_COUNTERS, type IpvsCounters } from '../lvs/counters.js';
 import { LIST_CONNECTIONS, LIST_STATS } from '../lvs/ipvsadm.js';
 import { parseConnections, parseStats } from '../lvs/parse.js';
 import type { DockerRuntime } from '../runtime/docker.js';
@@ -19,18 +20,17 @@ import { parseArpingReplies, tcpSocketsOn } from './packets.js';
  * Requests themselves: requests.ts, sent per scheduler by traffic.ts.
  */
 
-// IPVS folds its per-CPU counters into `--stats` every 2 s (the rate estimator): read them once they show
-// every connection answered, or once a fold has surely happened (a lab whose requests bypass the director).
-const STATS_SETTLE_MS = 2200;
-const STATS_POLL_MS = 250;
+// IPVS folds its per-CPU counters into `--stats` every 2 s (the rate estimator). The checks read the counters
+// themselves (READ_COUNTERS), at once; only a page that shows `--stats` per real server waits for the fold.
+const FOLD_LIMIT_MS = 2200;
 
 /** Started before the requests, finished after them. */
 export interface Watch {
   method: Forwarding;
   topo: Topology;
   captures: Capture[];
-  /** The virtual service's connection counter before the requests. */
-  connectionsBefore: number;
+  /** IPVS's counters before the requests (undefined: unreadable). */
+  countersBefore: IpvsCounters | undefined;
 }
 
 /** The lab's addresses and MACs on the networks its traffic crosses, with node names. */
@@ -55,44 +55,45 @@ export function topology(scenario: Scenario, lab: RunningLab): Topology {
 
 /**
  * Before the requests: tcpdump on every node (it listens for TCP only, so it does not see the ARP), then, in
- * the same exec once it listens, the counter on the director and (DR) on the client an arping for the VIP, left
- * listening for answers while the requests go (finishWatch reads who answered).
+ * the same exec once it listens, IPVS's counters on the director and (DR) on the client an arping for the VIP,
+ * left listening for answers while the requests go (finishWatch reads who answered).
  */
 export async function startWatch(runtime: DockerRuntime, lab: RunningLab, method: Forwarding): Promise<Watch> {
   const { scenario } = lab;
   const captures = capturesFor(scenario, method);
   const [client, dir] = [clients(scenario)[0]!.name, director(scenario).name];
   const after = (c: Capture) =>
-    c.node === dir ? [LIST_STATS.join(' ')] : c.node === client && method === 'dr' ? [arpingStart(scenario)] : [];
+    c.node === dir ? [READ_COUNTERS.join(' ')] : c.node === client && method === 'dr' ? [arpingStart(scenario)] : [];
   const outputs = await Promise.all(captures.map((c) => startCapture(runtime, c, after(c))));
   const of = (node: string) => outputsOn(node, captures, outputs)[0] ?? '';
-  return { method, topo: topology(scenario, lab), captures, connectionsBefore: connectionsIn(scenario, of(dir)) };
+  return { method, topo: topology(scenario, lab), captures, countersBefore: parseCounters(of(dir)) };
 }
 
 /**
- * After the requests: each node's packets, the director's tables (once its counter reaches EXPECTED: tableSections)
- * and the method's facts, one exec per node: the capture stopped, then what that node must tell besides.
+ * After the requests: each node's packets, the director's counters and tables (tableSections) and the method's
+ * facts, one exec per node: the capture stopped, then what that node must tell besides.
  */
 export async function finishWatch(
-  runtime: DockerRuntime, scenario: Scenario, watch: Watch, expected: number,
+  runtime: DockerRuntime, scenario: Scenario, watch: Watch, folded: boolean,
 ): Promise<{ packets: PacketEvidence; tables: DirectorTables }> {
   const dir = director(scenario).name;
-  const tables = tableSections(scenario, expected);
+  const sections = tableSections(folded);
   const dr = watch.method === 'dr';
   const routeBack = watch.method === 'nat' ? [`ip route get ${watch.topo.client.ip}`] : [];
   const servers = new Set(realServers(scenario).map((rs) => rs.name));
   const client = clients(scenario)[0]!.name;
-  const after = (c: Capture) => c.node === dir ? [...tables, ...(dr ? ['netstat -nat'] : [])]
+  const after = (c: Capture) => c.node === dir ? [...sections, ...(dr ? ['netstat -nat'] : [])]
     : servers.has(c.node) ? routeBack : c.node === client && dr ? [ARPING_RESULT] : [];
   const outputs = await Promise.all(watch.captures.map((c) => stopCapture(runtime, c, after(c))));
   const of = (node: string) => outputsOn(node, watch.captures, outputs);
   const captures = sortCaptures(scenario, watch.captures, outputs.map((o) => o[0]!));
-  const [stats = '', connections = '', netstat = ''] = of(dir).slice(1);
+  const [counters = '', stats = '', connections = '', netstat = ''] = of(dir).slice(1);
   const { vip, port } = scenario.service;
   const facts: MethodFacts = dr
     ? { method: 'dr', arpReplies: parseArpingReplies(of(client)[1] ?? ''), directorSockets: tcpSocketsOn(netstat, vip, port) }
     : watch.method === 'nat' ? { method: 'nat', routes: natRoutes(scenario, (rs) => of(rs.name)[1] ?? '') } : { method: 'tun' };
-  return { packets: { topo: watch.topo, captures, facts }, tables: parseTables(stats, connections) };
+  const tables = parseTables(watch.countersBefore, [counters, stats, connections]);
+  return { packets: { topo: watch.topo, captures, facts }, tables };
 }
 
 /** The outputs of the exec on NODE (the one its capture ran in); none for a node without a capture. */
@@ -100,38 +101,28 @@ function outputsOn(node: string, captures: Capture[], outputs: string[][]): stri
   return outputs[captures.findIndex((c) => c.node === node)] ?? [];
 }
 
-/** The virtual service's connection counter, as `--stats` shows it now (0 before the service exists). */
-export async function serviceConnections(runtime: DockerRuntime, scenario: Scenario): Promise<number> {
-  return connectionsIn(scenario, (await runtime.exec(director(scenario).name, LIST_STATS)).stdout);
+/** IPVS's counters on the director now (undefined: unreadable). */
+export async function readCounters(runtime: DockerRuntime, scenario: Scenario): Promise<IpvsCounters | undefined> {
+  return parseCounters((await runtime.exec(director(scenario).name, READ_COUNTERS)).stdout);
 }
 
-function connectionsIn(scenario: Scenario, stats: string): number {
-  const { vip, port } = scenario.service;
-  return parseStats(stats).find((s) => s.address === vip && s.port === port)?.conns ?? 0;
+/** The director's counters, `--stats` and `-Lnc` in one exec (tableSections), beside the counters from before. */
+export async function readDirectorTables(
+  runtime: DockerRuntime, scenario: Scenario, countersBefore: IpvsCounters | undefined, folded: boolean,
+): Promise<DirectorTables> {
+  const { outputs } = await execSections(runtime, director(scenario).name, tableSections(folded));
+  return parseTables(countersBefore, outputs);
 }
 
-/** The director's `ipvsadm -Ln --stats` and `-Lnc` in one exec, once IPVS has folded its counters (tableSections). */
-export async function readDirectorTables(runtime: DockerRuntime, scenario: Scenario, expected: number): Promise<DirectorTables> {
-  const { outputs } = await execSections(runtime, director(scenario).name, tableSections(scenario, expected));
-  return parseTables(outputs[0] ?? '', outputs[1] ?? '');
+/** The counters first (they count at once), then `--stats`, FOLDED: once IPVS has folded them in; then `-Lnc`. */
+function tableSections(folded: boolean): string[] {
+  const stats = LIST_STATS.join(' ');
+  return [READ_COUNTERS.join(' '), folded ? `${awaitFold(FOLD_LIMIT_MS)}; ${stats}` : stats, LIST_CONNECTIONS.join(' ')];
 }
 
-/**
- * `--stats`, polled in the shell (an exec per poll costs more than the wait) until the service's counter reaches
- * EXPECTED (the count before the requests plus those answered) or STATS_SETTLE_MS have passed; then `-Lnc`.
- */
-function tableSections(scenario: Scenario, expected: number): string[] {
-  const { vip, port } = scenario.service;
-  const conns = `awk '$1 != "->" && $2 == "${vip}:${port}" { print $3 }'`;
-  const reached = `[ "$(printf '%s\\n' "$s" | ${conns})" -ge ${expected} ] 2>/dev/null`;
-  const polls = Math.ceil(STATS_SETTLE_MS / STATS_POLL_MS);
-  const stats = `for i in $(seq 0 ${polls}); do s=$(${LIST_STATS.join(' ')} 2>&1); ${reached} && break; ` +
-    `sleep ${STATS_POLL_MS / 1000}; done; printf '%s\\n' "$s"`;
-  return [stats, LIST_CONNECTIONS.join(' ')];
-}
-
-function parseTables(stats: string, connections: string): DirectorTables {
+function parseTables(before: IpvsCounters | undefined, [counters = '', stats = '', connections = '']: string[]): DirectorTables {
   return {
+    counters: { command: READ_COUNTERS.join(' '), before, after: parseCounters(counters) },
     stats: { command: LIST_STATS.join(' '), output: stats, services: parseStats(stats) },
     connections: { command: LIST_CONNECTIONS.join(' '), output: connections, entries: parseConnections(connections) },
   };

@@ -14,7 +14,7 @@ export interface MethodVerdict {
 /** Each forwarding method's own checks (dr.ts, forwarding.ts), then who carries the replies (all three). */
 export function checkForwarding(evidence: PacketEvidence, tables: DirectorTables): MethodVerdict {
   const { topo, captures, facts } = evidence;
-  const replies = checkDirectorReplies(facts.method, topo, tables.stats.services);
+  const replies = checkDirectorReplies(facts.method, topo, tables);
   switch (facts.method) {
     case 'dr':
       return {

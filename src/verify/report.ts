@@ -1,3 +1,4 @@
+import { countedBetween } from '../lvs/counters.js';
 import { formatHopTable } from './dr.js';
 import type { VerifyReport } from './run.js';
 
@@ -26,6 +27,8 @@ export function formatVerifyReport(report: VerifyReport): string {
   lines.push('');
   lines.push(`Director: $ ${report.director.stats.command}`);
   lines.push(indent(report.director.stats.output));
+  const during = countedDuring(report);
+  if (during) lines.push(`    (--stats takes in new counts every 2 s; during these requests IPVS counted ${during})`);
   lines.push(`Director: $ ${report.director.connections.command}`);
   lines.push(indent(report.director.connections.output));
   if (report.hops) {
@@ -48,6 +51,14 @@ export function formatVerifyReport(report: VerifyReport): string {
       : `verify ${report.lab}: ${failed} of ${report.checks.length} checks FAILED.`,
   );
   return lines.join('\n');
+}
+
+/** The director's counters between just before and just after the requests, as one phrase. */
+function countedDuring(report: VerifyReport): string | undefined {
+  const { before, after } = report.director.counters;
+  if (!before || !after) return undefined;
+  const c = countedBetween(before, after);
+  return `Conns ${c.conns}, InPkts ${c.inPkts}, OutPkts ${c.outPkts}`;
 }
 
 function indent(text: string): string {

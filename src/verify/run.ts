@@ -5,7 +5,7 @@ import { nodeContainers } from '../scenario/instance.js';
 import type { Scenario } from '../scenario/schema.js';
 import { checkApplication } from './app.js';
 import { assembleReport, type VerifyReport } from './assemble.js';
-import { finishWatch, keepCaptures, readDirectorTables, serviceConnections, startWatch } from './gather.js';
+import { finishWatch, keepCaptures, readCounters, readDirectorTables, startWatch } from './gather.js';
 import { checkForwarding, mixedForwarding } from './methods.js';
 import { sendSchedulerTraffic } from './traffic.js';
 
@@ -16,6 +16,8 @@ export interface VerifyOptions {
   requests?: number | undefined;
   /** Copy the .pcap files the checks used to this host directory. */
   keepCaptures?: string | undefined;
+  /** Wait (up to 2 s) until IPVS has folded its counters into `ipvsadm --stats`: for a page showing them per server. */
+  foldedStats?: boolean | undefined;
 }
 
 /** Two whole rounds of the scheduler: 2 x servers for rr, 2 x sum of weights for wrr, at least 6. */
@@ -47,15 +49,15 @@ async function verifyWith(runtime: DockerRuntime, lab: RunningLab, opts: VerifyO
   const { scenario } = lab;
   const methods = [...new Set(realServers(scenario).map((rs) => forwardingOf(scenario, rs)))];
   const watch = methods.length === 1 ? await startWatch(runtime, lab, methods[0]!) : undefined;
-  const before = watch?.connectionsBefore ?? (await serviceConnections(runtime, scenario));
+  const before = watch ? watch.countersBefore : await readCounters(runtime, scenario);
 
   const traffic = await sendSchedulerTraffic(runtime, scenario, opts.requests ?? defaultRequests(scenario));
 
   // The tables, the packets and each method's facts are read at once (one exec per node): none changes the others.
-  const answered = traffic.requests.filter((r) => r.curlExit === 0).length;
+  const folded = opts.foldedStats ?? false;
   const { tables, packets } = watch
-    ? await finishWatch(runtime, scenario, watch, before + answered)
-    : { tables: await readDirectorTables(runtime, scenario, before + answered), packets: undefined };
+    ? await finishWatch(runtime, scenario, watch, folded)
+    : { tables: await readDirectorTables(runtime, scenario, before, folded), packets: undefined };
   const verdict = packets ? checkForwarding(packets, tables) : mixedForwarding(methods);
   const captures = watch && opts.keepCaptures ? await keepCaptures(runtime, watch, opts.keepCaptures) : [];
   // After the packet evidence: the application's checks send traffic of their own and stop a real server's role.

@@ -156,7 +156,10 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
       ['scheduling', 'pass'],
     ]);
     const service = report.director.stats.services.find((s: { address: string }) => s.address === '172.20.1.100');
-    expect(service.conns).toBeGreaterThanOrEqual(6);
+    const { before, after } = report.director.counters;
+    expect([after.conns - before.conns, after.outPkts - before.outPkts]).toEqual([6, 0]);
+    // --html waits for IPVS's fold: `--stats` (the page's per-server counts) then has every connection counted.
+    expect(service.conns).toBe(after.conns);
     expect(service.outPkts).toBe(0);
     expect(report.director.connections.entries.length).toBeGreaterThanOrEqual(6);
     expect(report.director.connections.entries.every((c: { source: { address: string } }) => c.source.address === '172.20.1.50')).toBe(true);
@@ -240,6 +243,10 @@ describe('rr-basic on a real IPVS kernel (User-Mode Linux)', () => {
     expect(v.stdout).toMatch(/Sequence: (rs1 rs2 |rs2 rs1 ){5}(rs1 rs2|rs2 rs1)/);
     expect(v.stdout).toContain('Director: $ ipvsadm -Ln --stats');
     expect(v.stdout).toContain('IPVS connection entries');
+    // The check reads IPVS's counters at once, before and after; `--stats` takes them in at its next fold.
+    expect(v.stdout).toContain('during these requests IPVS counted Conns 12, InPkts');
+    expect(v.stdout).toMatch(/PASS +The director carries no replies \(DR\): OutPkts 0: IPVS on lvs during the requests /);
+    expect(v.stdout).toMatch(/during the requests \(cat \/proc\/net\/ip_vs_stats_percpu\): Conns 12, InPkts \d+, OutPkts 0\./);
   });
 
   it('status lists the running lab; the tutorial\'s own commands run through `lab exec`', () => {
@@ -423,8 +430,9 @@ describe('every built-in scenario, each proved by its own property (same boot)',
     expect(statuses(report)).toEqual({ 'nat-gateway': 'pass', 'nat-rewrite': 'pass', 'director-replies': 'pass', scheduling: 'pass' });
     expect(exitCode).toBe(0);
     expect(report.requests.map((r: { server: string }) => r.server).sort()).toEqual(['rs1', 'rs1', 'rs1', 'rs2', 'rs2', 'rs2']);
-    const service = report.director.stats.services.find((s: { address: string }) => s.address === '192.168.100.150');
-    expect(service.outPkts).toBeGreaterThan(0);
+    const { before, after } = report.director.counters;
+    expect(after.conns - before.conns).toBe(6);
+    expect(after.outPkts - before.outPkts).toBeGreaterThan(0);
     expect(report.checks.find((c: { id: string }) => c.id === 'nat-rewrite').summary).toContain('rs1 172.16.100.11:8080');
   });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { shServerFor } from '../../src/lvs/sh-hash.js';
+import { parseCounters } from '../../src/lvs/counters.js';
 import { parseStats } from '../../src/lvs/parse.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { addressOn, clients, realServers, vipInterface } from '../../src/scenario/model.js';
-import type { Captures, Topology } from '../../src/verify/evidence.js';
+import type { Captures, DirectorTables, Topology } from '../../src/verify/evidence.js';
 import { checkDirectorReplies, checkNatRewrite, checkTunnel } from '../../src/verify/forwarding.js';
 import { parseTcpdump } from '../../src/verify/packets.js';
 import { checkLeastConnection, checkPersistence, checkSourceHashing } from '../../src/verify/schedule.js';
@@ -77,12 +78,41 @@ const topo: Topology = {
 const line = (from: string, to: string, flags: string, outer = '') => tcpdumpLine('aa:00:00:00:00:01', 'aa:00:00:00:00:11', from, to, flags, outer);
 
 describe('forwarding-method checks', () => {
-  const stats = (outPkts: number) => parseStats(`TCP  192.168.100.150:80                     4       26       ${outPkts}     1680     2048\n`);
-  it('director replies: NAT needs OutPkts > 0, DR/TUN need 0, each with the cause', () => {
-    expect(checkDirectorReplies('nat', topo, stats(22)).status).toBe('pass');
-    expect(checkDirectorReplies('nat', topo, stats(0)).diagnosis).toContain('gateway');
-    expect(checkDirectorReplies('dr', topo, stats(0)).status).toBe('pass');
-    expect(checkDirectorReplies('tun', topo, stats(5)).status).toBe('fail');
+  // As the kernel prints /proc/net/ip_vs_stats_percpu: a row per CPU, the last fold (~), then the rates.
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(8);
+  const percpu = (conns: number, outPkts: number) => [
+    '       Total Incoming Outgoing         Incoming         Outgoing',
+    'CPU    Conns  Packets  Packets            Bytes            Bytes',
+    `  0 ${hex(conns)}       1A ${hex(outPkts)}              690              800`,
+    '  1        2        4        0              1F0                0',
+    '  ~        0        0        0                0                0',
+    '',
+    '     Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s',
+    '           0        1        0               2A                0',
+  ].join('\n');
+  // `--stats` before IPVS's fold: still the counts from before the requests.
+  const stats = parseStats('TCP  192.168.100.150:80                     4       26        0     1680        0\n');
+  const tables = (before: string, after: string): DirectorTables => ({
+    counters: { command: 'cat /proc/net/ip_vs_stats_percpu', before: parseCounters(before), after: parseCounters(after) },
+    stats: { command: 'ipvsadm -Ln --stats', output: '', services: stats },
+    connections: { command: 'ipvsadm -Lnc', output: '', entries: [] },
+  });
+  it('IPVS\'s counters: the CPU rows summed from hex, not the fold (~) or the rates', () => {
+    const summed = { conns: 28, inPkts: 30, outPkts: 34, inBytes: 0x690 + 0x1f0, outBytes: 0x800 };
+    expect(parseCounters(percpu(26, 34))).toEqual(summed);
+    expect(parseCounters('cat: /proc/net/ip_vs_stats_percpu: No such file or directory')).toBeUndefined();
+  });
+  it('director replies: on the counters during the requests (NAT needs OutPkts > 0, DR/TUN 0), each with the cause', () => {
+    expect(checkDirectorReplies('nat', topo, tables(percpu(4, 0), percpu(10, 22))).status).toBe('pass');
+    expect(checkDirectorReplies('nat', topo, tables(percpu(4, 22), percpu(10, 22))).diagnosis).toContain('gateway');
+    const dr = checkDirectorReplies('dr', topo, tables(percpu(4, 0), percpu(10, 0)));
+    expect(dr).toMatchObject({ status: 'pass', summary: expect.stringContaining('Conns 6, InPkts 0, OutPkts 0') });
+    // `--stats` says OutPkts 0 (not folded yet); the counters say 5 replies went through the director.
+    expect(checkDirectorReplies('tun', topo, tables(percpu(4, 0), percpu(10, 5))).status).toBe('fail');
+    expect(checkDirectorReplies('dr', topo, tables('', percpu(10, 0))).status).toBe('not-checked');
+    const noService = { ...tables(percpu(4, 0), percpu(10, 0)), stats: { command: '', output: '', services: [] } };
+    const missing = { status: 'fail', diagnosis: expect.stringContaining('missing') };
+    expect(checkDirectorReplies('dr', topo, noService)).toMatchObject(missing);
   });
   it('NAT rewrite: client source kept, mapped port, reply leaves the director as the VIP', () => {
     const captures: Captures = {
