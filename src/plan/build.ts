@@ -115,7 +115,7 @@ function containerStep(scenario: Scenario, node: ScenarioNode, labels: Record<st
 /** The kernel settings a node's role needs: fixed at create time when the node cannot write /proc/sys. */
 function sysctlsOf(scenario: Scenario, node: ScenarioNode): Record<string, string> {
   if (node.role === 'real-server') return realServerSysctls(scenario, node);
-  if (node.role === 'director') return { ...directorSysctls(scenario), ...portReuseSysctls(scenario) };
+  if (node.role === 'director') return directorSysctls(scenario);
   return {};
 }
 
@@ -230,10 +230,16 @@ function forwardingStep(scenario: Scenario): ExecStep {
   return sysctlStep(scenario, 'director', director(scenario), directorSysctls(scenario), why);
 }
 
-/** After the table (the ip_vs module has made /proc/sys/net/ipv4/vs): DR and TUN reschedule a reused client port. */
+/**
+ * After the table (the ip_vs module has made /proc/sys/net/ipv4/vs): DR and TUN reschedule a reused client port.
+ * Not at create time for a director that cannot write /proc/sys: where the kernel has no IPVS the file is missing and
+ * the container would not start, before the IPVS check could say why.
+ */
 function portReuseSteps(scenario: Scenario): ExecStep[] {
+  const dir = director(scenario);
   const values = portReuseSysctls(scenario);
-  return Object.keys(values).length ? [sysctlStep(scenario, 'director', director(scenario), values, PORT_REUSE_WHY)] : [];
+  if (!canWriteSysctls(scenario, dir) || Object.keys(values).length === 0) return [];
+  return [execStep('director', dir.name, sysctlWrite(values), PORT_REUSE_WHY)];
 }
 
 function ipvsadmSteps(scenario: Scenario): ExecStep[] {

@@ -47,6 +47,10 @@ describe('planner', () => {
     expect(last('tun')).toBe('sysctl -w net.ipv4.vs.conn_reuse_mode=3');
     expect(last('failover')).toBe('sysctl -w net.ipv4.vs.conn_reuse_mode=3');
     expect(commandsOf(buildPlan(loadScenario('nat').scenario, 'builtin:nat').steps).join('\n')).not.toContain('conn_reuse_mode');
+    // Never at create time: without IPVS in the kernel the file is missing and the container would not start.
+    const minimal = applyOverrides(rr(), { privilege: 'minimal', init: 'none' });
+    const minimalPlan = JSON.stringify(buildPlan(minimal, 'builtin:rr-basic').steps);
+    expect(minimalPlan).not.toContain('conn_reuse_mode');
   });
 
   it('sets each real server\'s ARP sysctls before its VIP goes on lo (seed 000 insists)', () => {
