@@ -27,8 +27,10 @@ export function parseCounters(text: string): IpvsCounters | undefined {
   return { conns: sum(0), inPkts: sum(1), outPkts: sum(2), inBytes: sum(3), outBytes: sum(4) };
 }
 
-/** What IPVS counted between two readings. */
-export function countedBetween(before: IpvsCounters, after: IpvsCounters): IpvsCounters {
+/** What IPVS counted between two readings; undefined when either is missing. */
+export function countedDuring({ before, after }: { before?: IpvsCounters | undefined; after?: IpvsCounters | undefined }):
+  IpvsCounters | undefined {
+  if (!before || !after) return undefined;
   return {
     conns: after.conns - before.conns,
     inPkts: after.inPkts - before.inPkts,
@@ -38,13 +40,17 @@ export function countedBetween(before: IpvsCounters, after: IpvsCounters): IpvsC
   };
 }
 
+/** The counts a student reads in `ipvsadm --stats`, as one phrase. */
+export const describeCounts = (c: IpvsCounters) => `Conns ${c.conns}, InPkts ${c.inPkts}, OutPkts ${c.outPkts}`;
+
 /**
  * A shell loop that returns once IPVS has folded the CPU rows into its totals (the `~` row equals their sum), or
  * after LIMIT_MS: what `--stats` shows includes every connection counted before it.
  */
 export function awaitFold(limitMs: number, pollMs = 250): string {
   // Hex by hand: mawk and busybox awk read "0x.." as 0.
-  const hex = 'function hex(s, n, i) { for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1; return n }';
+  const hex = 'function hex(s, n, i) { for (i = 1; i <= length(s); i++) ' +
+    'n = n * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1; return n }';
   const folded = `awk '${hex} $1 == "~" { f = hex($2) } $1 ~ /^[0-9A-Fa-f]+$/ && NF == 6 { s += hex($2) } ` +
     `END { exit !(f != "" && f == s) }' ${READ_COUNTERS[1]}`;
   return `for i in $(seq ${Math.ceil(limitMs / pollMs)}); do ${folded} 2>/dev/null && break; sleep ${pollMs / 1000}; done`;

@@ -237,9 +237,10 @@ function forwardingStep(scenario: Scenario): ExecStep {
  */
 function portReuseSteps(scenario: Scenario): ExecStep[] {
   const dir = director(scenario);
-  const values = portReuseSysctls(scenario);
-  if (!canWriteSysctls(scenario, dir) || Object.keys(values).length === 0) return [];
-  return [execStep('director', dir.name, sysctlWrite(values), PORT_REUSE_WHY)];
+  // NAT: the director sees both halves, its entries end in TIME_WAIT, which the default (mode 1) reschedules.
+  const oneWay = realServers(scenario).some((rs) => forwardingOf(scenario, rs) !== 'nat');
+  if (!oneWay || !canWriteSysctls(scenario, dir)) return [];
+  return [execStep('director', dir.name, sysctlWrite({ 'net.ipv4.vs.conn_reuse_mode': '3' }), PORT_REUSE_WHY)];
 }
 
 function ipvsadmSteps(scenario: Scenario): ExecStep[] {
@@ -355,12 +356,6 @@ function directorSysctls(scenario: Scenario): Record<string, string> {
     }
   }
   return sysctls;
-}
-
-/** DR and TUN only: the director sees both halves of a NAT connection, whose entries end in TIME_WAIT (mode 1 covers it). */
-function portReuseSysctls(scenario: Scenario): Record<string, string> {
-  const oneWay = realServers(scenario).some((rs) => forwardingOf(scenario, rs) !== 'nat');
-  return oneWay ? { 'net.ipv4.vs.conn_reuse_mode': '3' } : {};
 }
 
 function networkWhy(scenario: Scenario, network: string): string {

@@ -1,4 +1,4 @@
-import { countedBetween } from '../lvs/counters.js';
+import { countedDuring, describeCounts } from '../lvs/counters.js';
 import { hopRow, hopTable, openingSyn, type Hop } from './dr.js';
 import { nameOfMac, type Captures, type DirectorTables, type NatRoute, type Topology } from './evidence.js';
 import type { Packet } from './packets.js';
@@ -10,7 +10,8 @@ import type { CheckResult } from './types.js';
  */
 export function checkDirectorReplies(method: 'dr' | 'nat' | 'tun', topo: Topology, tables: DirectorTables): CheckResult {
   const service = tables.stats.services.find((s) => s.address === topo.vip && s.port === topo.port);
-  const { command, before, after } = tables.counters;
+  const { command } = tables.counters;
+  const during = countedDuring(tables.counters);
   const mustCarry = method === 'nat';
   const base = {
     id: 'director-replies',
@@ -23,13 +24,11 @@ export function checkDirectorReplies(method: 'dr' | 'nat' | 'tun', topo: Topolog
     const diagnosis = 'The virtual service is missing on the director: `ipvsadm -Ln`.';
     return { ...base, status: 'fail', summary, diagnosis };
   }
-  if (!before || !after) {
+  if (!during) {
     const summary = `\`${command}\` on ${topo.director.name} gave no counters, so lab does not claim who carried the replies.`;
     return { ...base, status: 'not-checked', summary };
   }
-  const during = countedBetween(before, after);
-  const summary = `IPVS on ${topo.director.name} during the requests (${command}): ` +
-    `Conns ${during.conns}, InPkts ${during.inPkts}, OutPkts ${during.outPkts}.`;
+  const summary = `IPVS on ${topo.director.name} during the requests (${command}): ${describeCounts(during)}.`;
   if (mustCarry ? during.outPkts > 0 : during.outPkts === 0) return { ...base, status: 'pass', summary };
   return {
     ...base, status: 'fail', summary,

@@ -1,4 +1,4 @@
-import { countedBetween } from '../lvs/counters.js';
+import { countedDuring, describeCounts } from '../lvs/counters.js';
 import { formatHopTable } from './dr.js';
 import type { VerifyReport } from './run.js';
 
@@ -27,8 +27,9 @@ export function formatVerifyReport(report: VerifyReport): string {
   lines.push('');
   lines.push(`Director: $ ${report.director.stats.command}`);
   lines.push(indent(report.director.stats.output));
-  const during = countedDuring(report);
-  if (during) lines.push(`    (--stats takes in new counts every 2 s; during these requests IPVS counted ${during})`);
+  const during = countedDuring(report.director.counters);
+  const note = '--stats takes in new counts every 2 s; during these requests IPVS counted';
+  if (during) lines.push(`    (${note} ${describeCounts(during)})`);
   lines.push(`Director: $ ${report.director.connections.command}`);
   lines.push(indent(report.director.connections.output));
   if (report.hops) {
@@ -51,14 +52,6 @@ export function formatVerifyReport(report: VerifyReport): string {
       : `verify ${report.lab}: ${failed} of ${report.checks.length} checks FAILED.`,
   );
   return lines.join('\n');
-}
-
-/** The director's counters between just before and just after the requests, as one phrase. */
-function countedDuring(report: VerifyReport): string | undefined {
-  const { before, after } = report.director.counters;
-  if (!before || !after) return undefined;
-  const c = countedBetween(before, after);
-  return `Conns ${c.conns}, InPkts ${c.inPkts}, OutPkts ${c.outPkts}`;
 }
 
 function indent(text: string): string {
