@@ -18,6 +18,7 @@ import { livePage } from '../src/ui/page.js';
 import { verifyPage } from '../src/verify/html.js';
 import { openBrowser, type Browser } from '../test/helpers/browser.js';
 import { fixtureReport, FIXTURES } from '../test/helpers/verify-fixtures.js';
+import { builtinScenario } from '../test/helpers/builtin.js';
 
 const LIMIT_BYTES = 200 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'lab-pages-bench-'));
@@ -28,10 +29,10 @@ const write = (name: string, html: string) => {
   pages.push({ name, file });
 };
 for (const [name, scenario] of Object.entries(FIXTURES) as Array<[keyof typeof FIXTURES, string]>) {
-  write(`verify-${name}`, verifyPage(fixtureReport(name), loadScenario(scenario).scenario));
+  write(`verify-${name}`, verifyPage(fixtureReport(name), (await loadScenario(scenario)).scenario));
 }
-for (const name of listBuiltinScenarios()) write(`graph-${name}`, renderGraph(topologyGraph(loadScenario(name).scenario), 'html'));
-write('ui-rr-basic', livePage(loadScenario('rr-basic').scenario));
+for (const name of listBuiltinScenarios()) write(`graph-${name}`, renderGraph(topologyGraph(builtinScenario(name)), 'html'));
+write('ui-rr-basic', livePage(builtinScenario('rr-basic')));
 
 let browser: Browser;
 let page: Page;

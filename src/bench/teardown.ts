@@ -21,7 +21,7 @@ const id = randomBytes(3).toString('hex');
 const lab = `bench-${id}`;
 const network = `lvslab-bench-${id}`;
 // Labelled like a real lab, so teardown sees them as lab-made.
-const labels = labLabels({ ...loadScenario('rr-basic').scenario, name: lab }, 'bench');
+const labels = labLabels({ ...(await loadScenario('rr-basic')).scenario, name: lab }, 'bench');
 
 const runtime = await DockerRuntime.connect();
 console.log(`this machine: ${cpus().length} CPUs`);

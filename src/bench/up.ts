@@ -23,7 +23,7 @@ import { sendSchedulerTraffic } from '../verify/traffic.js';
 import { lab, q, sh, timed } from './shell.js';
 
 const rounds = Number(process.argv[2] ?? 2);
-const { scenario, source } = loadScenario('rr-basic');
+const { scenario, source } = await loadScenario('rr-basic');
 const plan = buildPlan(scenario, source);
 const nodes = scenario.nodes.map((n) => n.name);
 const client = clients(scenario)[0]!.name;

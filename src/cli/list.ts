@@ -16,9 +16,9 @@ export const listCommand = new Command('list')
     'one JSON document on stdout: { schema, ok, scenarios: [{ name, title, seed, scheduler, forwarding }] }',
   )
   .addHelpText('after', examples(['lab list', 'names, titles and seeds'], ['lab show rr-basic', 'one of them as YAML']))
-  .action((raw, command: Command) => {
+  .action(async (raw, command: Command) => {
     const opts = parseOptions(z.object({ json: z.boolean().default(false) }), raw);
-    const rows = scenarioCatalog();
+    const rows = await scenarioCatalog();
     if (opts.json) {
       writeJson(command, { ok: true, scenarios: rows });
       return;

@@ -44,7 +44,7 @@ export interface PlannedUp {
  * instance (`name`) asks the engine only which subnets are free, to show the ones `up` would take now.
  */
 export async function planWithoutChanges(ref: string, overrides: ScenarioOverrides, name?: string): Promise<PlannedUp> {
-  const { scenario: requested, source } = requestedScenario(ref, overrides);
+  const { scenario: requested, source } = await requestedScenario(ref, overrides);
   const scenario = name === undefined ? requested : await instanceOnEngine(await DockerRuntime.connect(), requested, name);
   const { scenario: assumed } = resolveAuto(scenario, ASSUMED_FACTS);
   return { plan: buildPlan(assumed, source), autoAssumed: hasAuto(scenario) };
@@ -63,7 +63,7 @@ export interface BroughtUp {
  * brought up (the steps reported to `listener`, an interrupt cleaning up after itself), then verified.
  */
 export async function bringUp(request: UpRequest, listener: UpListener): Promise<BroughtUp> {
-  const requested = requestedScenario(request.ref, request.overrides);
+  const requested = await requestedScenario(request.ref, request.overrides);
   const runtime = await DockerRuntime.connect();
   const started = performance.now();
   const plan = await upCatchingInterrupts(runtime, requested, request, listener);

@@ -10,10 +10,10 @@ export interface CatalogEntry {
 }
 
 /** `lab list`: every built-in scenario, with what it is and the tutorial it comes from. */
-export function scenarioCatalog(): CatalogEntry[] {
-  return listBuiltinScenarios().map((name) => {
-    const { scenario } = loadScenario(name);
+export async function scenarioCatalog(): Promise<CatalogEntry[]> {
+  return Promise.all(listBuiltinScenarios().map(async (name) => {
+    const { scenario } = await loadScenario(name);
     const { title, seed, service, forwarding } = scenario;
     return { name, title, seed: seed ?? null, scheduler: service.scheduler, forwarding };
-  });
+  }));
 }

@@ -28,7 +28,7 @@ export async function checkEnvironment(
   overrides: ScenarioOverrides,
   listener: Pick<UpListener, 'note'>,
 ): Promise<DoctorRun> {
-  const requested = requestedScenario(ref, overrides).scenario;
+  const requested = (await requestedScenario(ref, overrides)).scenario;
   const started = performance.now();
   const engine = await connectOrWhyNot();
   const probes = engine instanceof DockerRuntime ? new ProbeSession(engine) : undefined;

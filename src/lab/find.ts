@@ -29,7 +29,8 @@ function upCommandFor(ref: string): string {
 }
 
 /** The lab a name or scenario file means: a file's lab is named after its scenario. */
-export const labNameOf = (ref: string): string => (isFileReference(ref) ? loadScenario(ref).scenario.name : ref);
+export const labNameOf = async (ref: string): Promise<string> =>
+  (isFileReference(ref) ? (await loadScenario(ref)).scenario.name : ref);
 
 /**
  * The lab a command means: a lab name, a built-in scenario name or a scenario file (its name), or, with
@@ -41,7 +42,7 @@ export async function findLab(runtime: DockerRuntime, ref: string | undefined): 
     throw usageError('A lab name cannot be empty.', fix);
   }
   const labs = await runningLabs(runtime);
-  const name = ref === undefined ? onlyLab(labs) : labNameOf(ref);
+  const name = ref === undefined ? onlyLab(labs) : await labNameOf(ref);
   const containers = labs.get(name);
   if (!containers) {
     const fix = `Start it with ${upCommandFor(ref ?? name)}; \`lab status\` lists running labs.`;
@@ -80,7 +81,7 @@ export interface NodeTarget {
  * with the node label alone. Without a lab, the node's only lab: several instances hold an `rs1` each.
  */
 export async function findNodeContainer(runtime: DockerRuntime, node: string, lab?: string): Promise<EngineContainer> {
-  const labName = lab === undefined ? undefined : labNameOf(lab);
+  const labName = lab === undefined ? undefined : await labNameOf(lab);
   const all = await runtime.listContainers(labMade({ key: LABEL.node, value: node }));
   const matches = all.filter((c) => labName === undefined || c.labels[LABEL.lab] === labName);
   if (matches.length === 0) {

@@ -6,8 +6,8 @@ import type { Scenario } from '../scenario/schema.js';
 import { findLab, runningLabs } from './find.js';
 
 /** The scenario `up` and `doctor` are asked for: the file or built-in one, with the command line's overrides. */
-export function requestedScenario(ref: string, overrides: ScenarioOverrides): LoadedScenario {
-  const loaded = loadScenario(ref);
+export async function requestedScenario(ref: string, overrides: ScenarioOverrides): Promise<LoadedScenario> {
+  const loaded = await loadScenario(ref);
   return { ...loaded, scenario: applyOverrides(loaded.scenario, overrides) };
 }
 
@@ -30,7 +30,7 @@ export async function scenarioOf(
   connect: () => Promise<DockerRuntime> = () => DockerRuntime.connect(),
 ): Promise<ScenarioWithOrigin> {
   if (ref !== undefined && isFileReference(ref)) {
-    const loaded = loadScenario(ref);
+    const loaded = await loadScenario(ref);
     return { scenario: loaded.scenario, origin: `file ${loaded.source}` };
   }
   const runtime = await connect().catch((err: unknown) => {
@@ -42,7 +42,7 @@ export async function scenarioOf(
     const lab = await findLab(runtime, ref);
     return { scenario: lab.scenario, origin: `running lab ${lab.name} (its labels)` };
   }
-  return { scenario: loadScenario(ref!).scenario, origin: `built-in scenario ${ref}` };
+  return { scenario: (await loadScenario(ref!)).scenario, origin: `built-in scenario ${ref}` };
 }
 
 function withHint(err: unknown, hint: string): unknown {

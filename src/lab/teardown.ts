@@ -16,7 +16,7 @@ export type TeardownTarget = { every: true } | { ref: string };
 
 /** `lab teardown`: the target's lab-made containers and networks removed; the lab's name, `null` for every lab. */
 export async function tearDown(target: TeardownTarget): Promise<TeardownResult & { lab: string | null }> {
-  const lab = 'ref' in target ? labNameOf(target.ref) : null;
+  const lab = 'ref' in target ? await labNameOf(target.ref) : null;
   const runtime = await DockerRuntime.connect();
   return { lab, ...(await removeSelected(runtime, teardownSelector(lab))) };
 }

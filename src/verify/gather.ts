@@ -136,15 +136,16 @@ export async function keepCaptures(runtime: DockerRuntime, watch: Watch, dir: st
 const ARPING_OUT = '/tmp/lab-arping.out';
 // arping asks once a second until stopped (or its 30 s deadline): a reply that comes late on a loaded machine still
 // counts. It is stopped once it has listened a second (every host that answers a request answers at once) and
-// heard a reply, or after 3 s without one (nobody answers).
+// heard a reply, or after 3 s without one (nobody answers). The mark that a second went by is a file made non-empty
+// (emptied by the shell itself: a rm is a process).
 const ARPING_LISTENED = `${ARPING_OUT}.listened`;
-const ARPING_RESULT = `i=0; until [ -e ${ARPING_LISTENED} ] && has 'reply from' ${ARPING_OUT} || [ $i -ge 60 ]; ` +
+const ARPING_RESULT = `i=0; until [ -s ${ARPING_LISTENED} ] && has 'reply from' ${ARPING_OUT} || [ $i -ge 60 ]; ` +
   `do sleep 0.05; i=$((i + 1)); done; read p <${ARPING_OUT}.pid; interrupt $p; cat ${ARPING_OUT}`;
 
 /** ARP requests for the VIP from the client, in the background while the requests go (ARPING_RESULT reads who answered). */
 function arpingStart(scenario: Scenario): string {
   const device = deviceOn(scenario, clients(scenario)[0]!, vipInterface(scenario).network);
-  return `rm -f ${ARPING_LISTENED}; (sleep 1; : >${ARPING_LISTENED}) >/dev/null 2>&1 & ` +
+  return `: >${ARPING_LISTENED}; (sleep 1; echo yes >${ARPING_LISTENED}) >/dev/null 2>&1 & ` +
     `arping -w 30 -I ${device} ${scenario.service.vip} >${ARPING_OUT} 2>&1 & echo $! >${ARPING_OUT}.pid`;
 }
 

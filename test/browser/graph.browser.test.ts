@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topologyGraph } from '../../src/graph/model.js';
-import { listBuiltinScenarios, loadScenario } from '../../src/scenario/load.js';
+import { listBuiltinScenarios } from '../../src/scenario/load.js';
 import { openBrowser, openFile, nonLocalRequests, screenshot, type Browser } from '../helpers/browser.js';
 import { lab } from '../helpers/cli.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // `lab graph` pictures as a reader sees them: the built CLI writes them, headless Chromium opens them from disk.
 
@@ -50,7 +51,7 @@ describe('lab graph pictures in a real browser', () => {
   });
 
   describe.each(listBuiltinScenarios())('%s', (name) => {
-    const scenario = loadScenario(name).scenario;
+    const scenario = builtinScenario(name);
     const graph = topologyGraph(scenario);
 
     it.each(['svg', 'html'])('as .%s: every node with its addresses and role lines, every network with its subnet, nothing overflowing or overlapping', async (ext) => {

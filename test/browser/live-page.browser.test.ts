@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/load.js';
 import { livePage } from '../../src/ui/page.js';
 import { startUiServer, type UiServer } from '../../src/ui/server.js';
 import { nonLocalRequests, openBrowser, screenshot, type Browser } from '../helpers/browser.js';
 import { fakeLab } from '../helpers/fake-lab.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // `lab ui`'s page in headless Chromium, served by the real server on loopback, in front of a stand-in lab
 // (tests here run no Docker); the real lab behind it is `dockerLabActions`, not exercised here.
@@ -20,7 +20,7 @@ describe('lab ui live page in a real browser', () => {
     ['rr-basic', 'client>lvs>{rs}>client'],
     ['nat', 'client>lvs>{rs}>lvs>client'],
   ])('%s: counters refresh, each request\'s path is animated as its method goes, rs stop takes a server out', async (name, pathPattern) => {
-    const scenario = loadScenario(name).scenario;
+    const scenario = builtinScenario(name);
     const lab = fakeLab(scenario);
     server = await startUiServer(livePage(scenario), lab);
     browser = await openBrowser([server.url]);
@@ -59,7 +59,7 @@ describe('lab ui live page in a real browser', () => {
   });
 
   it('a captured path is drawn as captured, not as the method would have it: a client that reaches rs1 directly (the ARP problem)', async () => {
-    const scenario = loadScenario('rr-basic').scenario;
+    const scenario = builtinScenario('rr-basic');
     const hop = (n: number, path: string, srcIp: string, dstIp: string) => ({ hop: n, path, srcMac: 'm1', dstMac: 'm2', srcIp, dstIp });
     const bypass = (server: string) => [hop(1, `client -> ${server}`, '172.20.1.50 (client)', '172.20.1.100 (VIP)'), hop(2, `${server} -> client`, '172.20.1.100 (VIP)', '172.20.1.50 (client)')];
     server = await startUiServer(livePage(scenario), fakeLab(scenario, bypass));

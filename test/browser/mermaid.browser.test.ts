@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topologyGraph } from '../../src/graph/model.js';
-import { listBuiltinScenarios, loadScenario } from '../../src/scenario/load.js';
+import { listBuiltinScenarios } from '../../src/scenario/load.js';
 import { nonLocalRequests, openBrowser, openFile, screenshot, type Browser } from '../helpers/browser.js';
 import { lab } from '../helpers/cli.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // `lab graph`'s Mermaid, read by Mermaid itself (the devDependency's browser bundle, from disk): what GitHub
 // and other viewers would draw from a `.md` file.
@@ -38,7 +39,7 @@ describe('lab graph Mermaid, drawn by Mermaid in a real browser', () => {
       const labels = [...out.querySelectorAll('g.node, g.edgeLabel')].map((g) => g.textContent ?? '').join('|').replace(/\s/g, '');
       return { text: labels, nodes: out.querySelectorAll('g.node').length, edges: out.querySelectorAll('path.flowchart-link').length };
     }, r.stdout);
-    const graph = topologyGraph(loadScenario(name).scenario);
+    const graph = topologyGraph(builtinScenario(name));
     expect(drawn.nodes).toBe(graph.nodes.length + graph.networks.length);
     expect(drawn.edges).toBe(graph.nodes.reduce((n, node) => n + node.interfaces.length, 0));
     const missing = [

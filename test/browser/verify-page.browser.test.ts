@@ -2,13 +2,13 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/load.js';
 import { addressOn, clients, vipInterface } from '../../src/scenario/model.js';
 import { MARK } from '../../src/verify/report.js';
 import { verifyPage } from '../../src/verify/html.js';
 import type { VerifyReport } from '../../src/verify/run.js';
 import { openBrowser, openFile, nonLocalRequests, screenshot, type Browser } from '../helpers/browser.js';
 import { fixtureReport } from '../helpers/verify-fixtures.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // `lab verify --html` pages from report fixtures, as a reader sees them in headless Chromium.
 
@@ -42,7 +42,7 @@ describe('verify --html page in a real browser', () => {
   ];
 
   it.each(cases)('%s: every check row, the hop arrows where the hop table says, counts, captures, no fetch', async (name, report, scenarioName, shape) => {
-    const scenario = loadScenario(scenarioName).scenario;
+    const scenario = builtinScenario(scenarioName);
     const clientIp = addressOn(scenario, clients(scenario)[0]!, vipInterface(scenario).network)!;
     expect(report.hops!.map((h) => h.path.replace(/rs\d/, 'rs'))).toEqual(shape);
     const file = join(dir, `verify-${name}.html`);

@@ -3,9 +3,9 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL, labLabels, labMade } from '../../src/labels.js';
 import { DockerRuntime } from '../../src/runtime/docker.js';
-import { loadScenario } from '../../src/scenario/load.js';
 import { lab } from '../helpers/cli.js';
 import { ensureHostImage } from '../helpers/image.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // Hand-made objects that carry one of lab's labels and nothing else: no lab command may act on them.
 // Every name has a random suffix: the engine is shared with other test runs, whose labs must not be touched.
@@ -19,7 +19,7 @@ const decoys = {
 const DECOY_NETWORK = `decoy-net-${id}`;
 /** A container labelled as `lab up` labels one: what every lab command must still find. */
 const OWN_LAB = `own-${id}`;
-const ownLabels = labLabels({ ...loadScenario('rr-basic').scenario, name: OWN_LAB }, 'test:lookalikes');
+const ownLabels = labLabels({ ...builtinScenario('rr-basic'), name: OWN_LAB }, 'test:lookalikes');
 const ownContainer = (name: string) => ({ name, labels: { ...ownLabels, [LABEL.node]: name, [LABEL.role]: 'real-server' } });
 const ownNode = ownContainer(`own-rs1-${id}`);
 /** A second container of the same lab, so the `teardown all` test does not depend on the one before it. */

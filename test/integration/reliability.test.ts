@@ -74,7 +74,7 @@ async function leftovers(docker: Docker, copy: LabCopy, runId?: string): Promise
  * another run of it made them (a cleanup by lab label would take them), outside the scenario's names.
  */
 async function plantDecoys(docker: Docker, copy: LabCopy): Promise<() => Promise<boolean>> {
-  const labels = { ...labLabels(loadScenario(copy.file).scenario, 'decoy', 'another-run'), 'io.lvs-lab.test': 'decoy' };
+  const labels = { ...labLabels((await loadScenario(copy.file)).scenario, 'decoy', 'another-run'), 'io.lvs-lab.test': 'decoy' };
   const container = await docker.createContainer({ name: `${copy.lab}-decoy`, Image: DEBIAN_IMAGE, Cmd: ['true'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
   const network = await docker.createNetwork({ Name: `${copy.network}_decoy`, Internal: true, Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: `10.${copy.subnetOctet + 1}.0.0/24` }] } });
   figures.decoysPlanted += 2;
@@ -133,7 +133,7 @@ describe(`two racing \`lab up\`s of one lab on this host (${kind.label})`, () =>
 
   it('a create the engine refuses because another run of the lab made that name (409) is exit 3 "being brought up", and that object stays', async () => {
     const copy = await copyOfFreeRrBasic(host);
-    const { scenario, source } = loadScenario(copy.file);
+    const { scenario, source } = await loadScenario(copy.file);
     const plan = buildPlan(applyOverrides(scenario, { privilege: 'minimal', init: 'none' }), source, 'this-run');
     const network = plan.steps.find((s) => s.kind === 'network')!;
     if (network.kind !== 'network') throw new Error('rr-basic has a network step');

@@ -6,10 +6,10 @@ import { LabError } from '../../src/errors.js';
 import { LABEL, labLabels } from '../../src/labels.js';
 import { teardown } from '../../src/lab/teardown.js';
 import type { ContainerSpec } from '../../src/runtime/types.js';
-import { loadScenario } from '../../src/scenario/load.js';
 import { DockerRuntime } from '../../src/runtime/docker.js';
 import { probeHostKind } from '../helpers/host-kind.js';
 import { ensureHostImage } from '../helpers/image.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // The adapter against the real Docker host it finds (see helpers/host-kind.ts: where --privileged is refused,
 // it must say so with the fix; where it is allowed, the container must start).
@@ -21,7 +21,7 @@ const LAB = `it-${id}`;
 const NET = `lvslab-it-${id}`;
 const SUBNET = '10.213.0.0/24';
 // Labelled like a real lab, so teardown sees them as lab-made.
-const labMadeLabels = labLabels({ ...loadScenario('rr-basic').scenario, name: LAB }, 'test:runtime');
+const labMadeLabels = labLabels({ ...builtinScenario('rr-basic'), name: LAB }, 'test:runtime');
 const labels = (node: string, role: string) => ({ ...labMadeLabels, [LABEL.node]: node, [LABEL.role]: role });
 
 const runtime = await DockerRuntime.connect();
@@ -136,6 +136,8 @@ describe('Docker adapter on a real engine', () => {
       .toEqual({ stdout: `it's "quoted" $HOME \\ ;`, stderr: '', exitCode: 0, timedOut: false });
     expect((await kept.exec(name, ['cat'])).stdout).toBe(''); // stdin is /dev/null, not the shell's commands
     expect((await kept.exec(name, ['sh', '-c', 'cd /tmp; exit 0'])).exitCode).toBe(0);
+    expect(await kept.exec(name, ['sh', '-c', 'if then'])).toMatchObject({ stdout: '', exitCode: 2 }); // its own failure
+    expect(await kept.exec(name, ['sh', '-c', 'exec echo replaced'])).toMatchObject({ stdout: 'replaced\n', exitCode: 0 });
     expect(await kept.exec(name, ['pwd'])).toMatchObject({ stdout: '/\n', exitCode: 0 });
     expect((await execIds()).filter((e) => !opened.includes(e))).toEqual([]); // none of those was an exec of its own
     const [a, b] = await Promise.all([kept.exec(name, ['echo', 'a']), kept.exec(name, ['echo', 'b'])]);

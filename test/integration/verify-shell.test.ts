@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL, labLabels } from '../../src/labels.js';
 import { teardown } from '../../src/lab/teardown.js';
 import { DockerRuntime } from '../../src/runtime/docker.js';
-import { loadScenario } from '../../src/scenario/load.js';
 import { realServers } from '../../src/scenario/model.js';
 import { captureOn, startCapture, stopCapture } from '../../src/verify/capture.js';
 import { parseTcpdump } from '../../src/verify/packets.js';
 import { parseRequestOutput, requestScript, sendRequests } from '../../src/verify/requests.js';
 import { ensureHostImage } from '../helpers/image.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // What verify runs in the nodes' shells, as it runs it, from a client container to a web server on an internal
 // network the test made (no IPVS needed): the requests, one result per request, each its own TCP connection (IPVS
@@ -19,7 +19,7 @@ const id = randomBytes(3).toString('hex');
 const LAB = `req-${id}`;
 const NET = `lvslab-req-${id}`;
 const [SERVER_IP, CLIENT_IP] = ['10.214.0.10', '10.214.0.50'];
-const rrBasic = loadScenario('rr-basic').scenario;
+const rrBasic = builtinScenario('rr-basic');
 const scenario = { ...rrBasic, name: LAB, service: { ...rrBasic.service, vip: SERVER_IP } };
 const page = realServers(scenario)[0]!.page;
 const labels = labLabels(scenario, 'test:requests');

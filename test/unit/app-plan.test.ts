@@ -3,15 +3,16 @@ import { buildPlan } from '../../src/plan/build.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { realServerRolePlan, webServicePlan } from '../../src/plan/role.js';
 import { PHASES } from '../../src/plan/types.js';
-import { loadScenario, validateScenario } from '../../src/scenario/load.js';
+import { validateScenario } from '../../src/scenario/load.js';
 import type { Step } from '../../src/plan/types.js';
 import type { Scenario } from '../../src/scenario/schema.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 const webControl = (s: Scenario, node: string, action: 'start' | 'stop') => {
   const [step] = webServicePlan(s, node, action).steps;
   return step?.kind === 'exec' ? step.argv : [];
 };
-const plan = (name: string) => buildPlan(loadScenario(name).scenario, name);
+const plan = (name: string) => buildPlan(builtinScenario(name), name);
 const execs = (steps: Step[]) => steps.filter((s): s is Extract<Step, { kind: 'exec' }> => s.kind === 'exec');
 const at = (steps: Step[], node: string, includes: string) => steps.findIndex((s) => s.kind === 'exec' && s.node === node && s.command.includes(includes));
 
@@ -19,7 +20,7 @@ describe('seed 003: the WordPress cluster as a plan', () => {
   const steps = plan('wordpress').steps;
 
   it('uses the seed\'s addresses, names and weights, every node from the WordPress image', () => {
-    const s = loadScenario('wordpress').scenario;
+    const s = builtinScenario('wordpress');
     expect(s.nodes.map((n) => [n.name, n.role, n.address])).toEqual([
       ['lvs', 'director', '172.16.0.31'], ['rs1', 'real-server', '172.16.0.32'], ['rs2', 'real-server', '172.16.0.33'],
       ['nfs', 'service', '172.16.0.34'], ['mysql', 'service', '172.16.0.35'], ['client', 'client', '172.16.0.50'],
@@ -54,7 +55,7 @@ describe('seed 003: the WordPress cluster as a plan', () => {
   });
 
   it('starts and stops nginx, not httpd, on its real servers; rs stop takes rs1 out like lvs-rs.sh stop', () => {
-    const s = loadScenario('wordpress').scenario;
+    const s = builtinScenario('wordpress');
     expect(webControl(s, 'rs1', 'stop')).toEqual(['systemctl', 'stop', 'nginx']);
     const none = validateScenario({ ...structuredClone(s), nodes: s.nodes.map((n) => (n.name === 'rs1' ? { ...n, init: 'none', privilege: 'capabilities' } : n)) }, 'test');
     expect(webControl(none, 'rs1', 'start')).toEqual(['nginx']);
@@ -80,7 +81,7 @@ describe('seed 004: lvs_dr.sh\'s shape with nginx real servers', () => {
 });
 
 describe('the schema\'s new fields', () => {
-  const base = () => structuredClone(loadScenario('wordpress').scenario) as unknown as Record<string, unknown> & { setup: Array<Record<string, unknown>>; nodes: Array<Record<string, unknown>> };
+  const base = () => builtinScenario('wordpress') as unknown as Record<string, unknown> & { setup: Array<Record<string, unknown>>; nodes: Array<Record<string, unknown>> };
   it('refuses a setup step on a node that does not exist, a bad phase and a web server lab cannot start', () => {
     const s = base();
     s.setup[0]!.nodes = ['nope'];
@@ -97,7 +98,7 @@ describe('the schema\'s new fields', () => {
     ]));
   });
   it('keeps every other scenario as it was: httpd, no setup, the page at /', () => {
-    const s = loadScenario('rr-basic').scenario;
+    const s = builtinScenario('rr-basic');
     expect(s.setup).toEqual([]);
     expect(s.service.pagePath).toBe('/');
     expect(webControl(s, 'rs1', 'start')).toEqual(['systemctl', 'start', 'httpd']);

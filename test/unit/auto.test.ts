@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ASSUMED_FACTS, hasAuto, resolveAuto } from '../../src/scenario/auto.js';
 import { applyOverrides, initOf, privilegeOf } from '../../src/scenario/model.js';
-import { loadScenario } from '../../src/scenario/load.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
-const auto = () => applyOverrides(loadScenario('rr-basic').scenario, { init: 'auto', privilege: 'auto' });
+const auto = () => applyOverrides(builtinScenario('rr-basic'), { init: 'auto', privilege: 'auto' });
 const settings = (s: ReturnType<typeof auto>) => s.nodes.map((n) => [n.name, privilegeOf(s, n), initOf(s, n)]);
 
 describe('auto init and privilege', () => {
@@ -29,7 +29,7 @@ describe('auto init and privilege', () => {
     expect(v2.notes[0]).toContain("centos:7's systemd 219 cannot boot on this cgroup v2 host");
   });
   it('leaves explicit settings alone', () => {
-    const { scenario } = resolveAuto(loadScenario('rr-basic').scenario, { accepts: { privileged: false, capabilities: false }, cgroupVersion: '2' });
+    const { scenario } = resolveAuto(builtinScenario('rr-basic'), { accepts: { privileged: false, capabilities: false }, cgroupVersion: '2' });
     expect(settings(scenario)[3]).toEqual(['client', 'minimal', 'none']);
     expect(settings(scenario)[0]).toEqual(['lvs', 'privileged', 'systemd']);
   });

@@ -11,7 +11,7 @@ const compose = parse(readFileSync(join(PACKAGE_ROOT, 'docker-compose.example.ym
   services: Record<string, { container_name: string; hostname: string; labels: Record<string, string>; networks: Record<string, { ipv4_address: string }> }>;
   networks: Record<string, { name: string; internal: boolean; labels: Record<string, string>; ipam: { config: Array<{ subnet: string }> } }>;
 };
-const { scenario } = loadScenario('rr-basic');
+const { scenario } = await loadScenario('rr-basic');
 
 describe('docker-compose.example.yml', () => {
   it('says what it is for and what lab adds', () => {

@@ -22,9 +22,9 @@ import { environmentError, ExitCode } from '../../src/errors.js';
 import { LABEL, labLabels } from '../../src/labels.js';
 import { resolveEngine } from '../../src/runtime/engine.js';
 import { applyOverrides } from '../../src/scenario/model.js';
-import { loadScenario } from '../../src/scenario/load.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
-const rr = () => loadScenario('rr-basic').scenario;
+const rr = () => builtinScenario('rr-basic');
 const NO_IPVS = "modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0\nCan't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n";
 const REFUSED = 'failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: unable to apply caps: operation not permitted: unknown';
 
@@ -49,9 +49,9 @@ describe('doctor checks (pure)', () => {
     expect(c).toMatchObject({ id: 'ipvs', status: 'fail' });
     expect(c.detail).toContain('Protocol not available');
     expect(c.fix).toContain('`sudo modprobe ip_vs ip_vs_rr`');
-    const tun = loadScenario('tun').scenario;
+    const tun = builtinScenario('tun');
     expect(ipvsCheck(tun, { kind: 'exited', exitCode: 10, output: NO_IPVS }, 'img').fix).toContain(`sudo modprobe ip_vs ip_vs_${tun.service.scheduler} ipip`);
-    const wrr = loadScenario('wrr').scenario;
+    const wrr = builtinScenario('wrr');
     expect(ipvsCheck(wrr, { kind: 'exited', exitCode: 11, output: 'Scheduler not found\n' }, 'img')).toMatchObject({ status: 'fail', fix: expect.stringContaining('sudo modprobe ip_vs_wrr') });
     expect(ipvsCheck(tun, { kind: 'exited', exitCode: 12, output: '' }, 'img')).toMatchObject({ status: 'fail', fix: expect.stringContaining('sudo modprobe ipip') });
     expect(ipvsCheck(rr(), { kind: 'exited', exitCode: 0, output: '' }, 'img')).toMatchObject({ status: 'pass', fix: null });
@@ -61,7 +61,7 @@ describe('doctor checks (pure)', () => {
   it('the IPVS probe lists, then adds the scenario\'s own service with its scheduler', () => {
     expect(ipvsProbeCommand(rr())).toEqual(['sh', '-c', expect.stringContaining('ipvsadm -Ln'), 'ipvs-probe', '172.20.1.100:80', 'rr']);
     expect(ipvsProbeCommand(rr())[2]).toContain('ipvsadm -A -t "$1" -s "$2"');
-    expect(ipvsProbeCommand(loadScenario('tun').scenario)[2]).toContain('/sys/class/net/tunl0');
+    expect(ipvsProbeCommand(builtinScenario('tun'))[2]).toContain('/sys/class/net/tunl0');
   });
 
   it('privileged refused: fail when a node asks for it, warn when none does', () => {

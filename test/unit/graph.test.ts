@@ -4,9 +4,10 @@ import { renderMermaid } from '../../src/graph/mermaid.js';
 import { topologyGraph } from '../../src/graph/model.js';
 import { graphFormatFor, renderGraph } from '../../src/graph/render.js';
 import { renderSvg } from '../../src/graph/svg.js';
-import { listBuiltinScenarios, loadScenario } from '../../src/scenario/load.js';
+import { listBuiltinScenarios } from '../../src/scenario/load.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
-const graphOf = (name: string) => topologyGraph(loadScenario(name).scenario);
+const graphOf = (name: string) => topologyGraph(builtinScenario(name));
 
 describe('topology model', () => {
   it('orders nodes as a request travels and says where each holds the VIP', () => {
@@ -55,7 +56,7 @@ describe('layout', () => {
 });
 
 describe.each(listBuiltinScenarios())('every renderer draws all of %s', (name) => {
-  const scenario = loadScenario(name).scenario;
+  const scenario = builtinScenario(name);
   const g = topologyGraph(scenario);
   it('SVG: every node, network, subnet, address and the VIP', () => {
     const svg = renderSvg(g);

@@ -3,12 +3,13 @@ import { LABEL } from '../../src/labels.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { containerName, instantiate, nodeContainers, pickSubnets } from '../../src/scenario/instance.js';
 import { cidrContains, ipToInt, parseCidr } from '../../src/scenario/ipv4.js';
-import { listBuiltinScenarios, loadScenario, validateScenario } from '../../src/scenario/load.js';
+import { listBuiltinScenarios, validateScenario } from '../../src/scenario/load.js';
 import { nodeInterfaces } from '../../src/scenario/model.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import type { Command } from 'commander';
 import { execOperands, nodeTarget } from '../../src/cli/node-target.js';
 import { formatPlan, planToJson } from '../../src/plan/format.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 /** Every address a scenario names, with the network it must lie in (undefined: outside every subnet is fine). */
 function addresses(s: Scenario): Array<{ what: string; ip: string }> {
@@ -25,7 +26,7 @@ const IPV4 = /(?<![\d.])\d{1,3}(\.\d{1,3}){3}(?![\d]|\.\d)/g;
 describe('instantiate, for every built-in scenario', () => {
   for (const name of listBuiltinScenarios()) {
     it(`${name}: an instance is valid, its addresses in its new subnets with their host parts, its names its own`, () => {
-      const original = loadScenario(name).scenario;
+      const original = builtinScenario(name);
       const taken = original.networks.map((n) => n.subnet);
       const subnets = pickSubnets(original.networks.map((n) => parseCidr(n.subnet)!.prefix), taken)!;
       const inst = validateScenario(instantiate(original, 'alice', subnets), 'the instance');
@@ -66,7 +67,7 @@ describe('instantiate, for every built-in scenario', () => {
   }
 
   it('keeps a route to a destination outside every subnet, and moves one inside', () => {
-    const nat = loadScenario('nat').scenario;
+    const nat = builtinScenario('nat');
     const rs1 = nat.nodes.find((n) => n.name === 'rs1')!;
     const withRoutes = { ...nat, nodes: nat.nodes.map((n) => n === rs1 ? { ...n, routes: [
       { to: '10.0.0.0/8', via: '172.16.100.10' }, { to: '192.168.100.0/25', via: '172.16.100.10' }] } : n) };
@@ -77,7 +78,7 @@ describe('instantiate, for every built-in scenario', () => {
   });
 
   it('moves the seed\'s MySQL grant wildcard with its /16', () => {
-    const wp = loadScenario('wordpress').scenario;
+    const wp = builtinScenario('wordpress');
     const inst = instantiate(wp, 'carol', ['10.130.0.0/16']);
     const scripts = inst.setup.map((s) => s.run).join('\n');
     expect(scripts).toContain("'wpuser'@'10.130.%'");
@@ -88,7 +89,7 @@ describe('instantiate, for every built-in scenario', () => {
 
 describe('a scenario without an instance', () => {
   it('keeps its containers named after its nodes, and exec targets as they are', () => {
-    const rr = loadScenario('rr-basic').scenario;
+    const rr = builtinScenario('rr-basic');
     expect(containerName(rr, 'rs1')).toBe('rs1');
     const inst = instantiate(rr, 'alice', ['10.128.0.0/16']);
     expect(containerName(inst, 'rs1')).toBe('alice-rs1');
@@ -115,7 +116,7 @@ describe('pickSubnets', () => {
 
 describe('the plan of an instance', () => {
   it('says whose instance it is, in words and in JSON', () => {
-    const inst = instantiate(loadScenario('rr-basic').scenario, 'alice', ['10.128.0.0/16']);
+    const inst = instantiate(builtinScenario('rr-basic'), 'alice', ['10.128.0.0/16']);
     const plan = buildPlan(inst, 'builtin:rr-basic');
     expect(formatPlan(plan).split('\n')[0]).toMatch(/^Plan for alice \(instance of rr-basic\): /);
     expect(formatPlan(plan)).toContain('docker network create --subnet=10.128.0.0/16 --internal alice-lvs_dr');

@@ -30,12 +30,12 @@ describe('scenario JSON Schema (schema/scenario.schema.json)', () => {
     expect(shipped).toEqual(scenarioJsonSchema());
   });
 
-  it.each(yamlFiles)('%s validates with ajv, and its first line points editors at the schema', (file) => {
+  it.each(yamlFiles)('%s validates with ajv, and its first line points editors at the schema', async (file) => {
     const text = readFileSync(file, 'utf8');
     expect(validate(parse(text)), JSON.stringify(validate.errors)).toBe(true);
     if (file.startsWith(BUILTIN_DIR)) {
       expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../schema/scenario.schema.json');
-      expect(loadScenario(file).scenario.name).toBe(file.split('/').at(-1)!.replace('.yaml', ''));
+      expect((await loadScenario(file)).scenario.name).toBe(file.split('/').at(-1)!.replace('.yaml', ''));
     }
   });
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildPlan, WEB_ROOT } from '../../src/plan/build.js';
-import { loadScenario, validateScenario } from '../../src/scenario/load.js';
+import { validateScenario } from '../../src/scenario/load.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // Pages that echo, printf formats or a careless quote would change; each must land in the file as written.
 const NASTY_PAGES = [
@@ -28,7 +29,7 @@ const shells = ['/bin/sh', '/bin/dash', '/bin/bash'].filter((s) => existsSync(s)
 
 /** The plan's own step for rs1's page, with the web root swapped for a temporary file. */
 function pageScript(page: string, file: string): string {
-  const data = JSON.parse(JSON.stringify(loadScenario('rr-basic').scenario));
+  const data = JSON.parse(JSON.stringify(builtinScenario('rr-basic')));
   data.nodes.find((n: { name: string }) => n.name === 'rs1').page = page;
   const plan = buildPlan(validateScenario(data, 'test'), 'test');
   const step = plan.steps.find((s) => s.kind === 'exec' && s.node === 'rs1' && s.command.includes(`${WEB_ROOT}/index.html`));

@@ -4,9 +4,10 @@ import { buildPlan } from '../../src/plan/build.js';
 import { formatPlan, planToJson } from '../../src/plan/format.js';
 import type { Step } from '../../src/plan/types.js';
 import { applyOverrides } from '../../src/scenario/model.js';
-import { loadScenario, validateScenario } from '../../src/scenario/load.js';
+import { validateScenario } from '../../src/scenario/load.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
-const rr = () => loadScenario('rr-basic').scenario;
+const rr = () => builtinScenario('rr-basic');
 const commandsOf = (steps: Step[], node?: string) => steps.filter((s) => s.kind === 'exec' && (node === undefined || s.node === node)).map((s) => s.command);
 
 describe('planner', () => {
@@ -43,10 +44,10 @@ describe('planner', () => {
   });
 
   it('DR and TUN reschedule a reused client port (conn_reuse_mode=3, once the table exists); NAT keeps the default', () => {
-    const last = (name: string) => commandsOf(buildPlan(loadScenario(name).scenario, `builtin:${name}`).steps, 'lvs').at(-1);
+    const last = (name: string) => commandsOf(buildPlan(builtinScenario(name), `builtin:${name}`).steps, 'lvs').at(-1);
     expect(last('tun')).toBe('sysctl -w net.ipv4.vs.conn_reuse_mode=3');
     expect(last('failover')).toBe('sysctl -w net.ipv4.vs.conn_reuse_mode=3');
-    expect(commandsOf(buildPlan(loadScenario('nat').scenario, 'builtin:nat').steps).join('\n')).not.toContain('conn_reuse_mode');
+    expect(commandsOf(buildPlan(builtinScenario('nat'), 'builtin:nat').steps).join('\n')).not.toContain('conn_reuse_mode');
     // Never at create time: without IPVS in the kernel the file is missing and the container would not start.
     const minimal = applyOverrides(rr(), { privilege: 'minimal', init: 'none' });
     const minimalPlan = JSON.stringify(buildPlan(minimal, 'builtin:rr-basic').steps);
@@ -147,7 +148,7 @@ describe('planner', () => {
 describe('keepalived-managed scenario (failover)', () => {
   it('writes keepalived.conf with an HTTP check per real server instead of ipvsadm -A/-a, then waits for the table', async () => {
     const { keepalivedConf } = await import('../../src/plan/build.js');
-    const s = loadScenario('failover').scenario;
+    const s = builtinScenario('failover');
     const conf = keepalivedConf(s);
     expect(conf).toContain('virtual_server 172.25.0.100 80 {');
     expect(conf).toContain('    delay_loop 2\n    lb_algo rr\n    lb_kind DR\n    protocol TCP');
@@ -164,7 +165,7 @@ describe('every built-in scenario as a dry run', () => {
   it('plans, names its seed, and gives every step a reason', async () => {
     const { listBuiltinScenarios } = await import('../../src/scenario/load.js');
     for (const name of listBuiltinScenarios()) {
-      const plan = buildPlan(loadScenario(name).scenario, `builtin:${name}`);
+      const plan = buildPlan(builtinScenario(name), `builtin:${name}`);
       const text = formatPlan(plan);
       expect(text, name).toMatch(/\(from seed 00[0-4]_[0-9a-f]+\.txt\)/);
       expect(plan.steps.every((s) => s.why.length > 20), name).toBe(true);

@@ -4,13 +4,13 @@ import { LABEL } from '../../src/labels.js';
 import { scenarioOf } from '../../src/lab/scenario-of.js';
 import type { DockerRuntime } from '../../src/runtime/docker.js';
 import type { EngineContainer } from '../../src/runtime/types.js';
-import { loadScenario } from '../../src/scenario/load.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // Which scenario `lab graph` draws: a running lab's labels win over the built-in of the same name.
 
 /** A running rr-basic lab whose labels say it has a third real server (as if brought up from an edited file). */
 function runningLab(): DockerRuntime {
-  const scenario = loadScenario('rr-basic').scenario;
+  const scenario = builtinScenario('rr-basic');
   const edited = { ...scenario, nodes: [...scenario.nodes, { ...scenario.nodes.find((n) => n.name === 'rs2')!, name: 'rs3', address: '172.20.1.12', page: 'from rs3' }] };
   const container: EngineContainer = {
     id: 'x', name: 'lvs', state: 'running', created: 0, addresses: {}, macs: {},

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { shServerFor } from '../../src/lvs/sh-hash.js';
 import { parseCounters } from '../../src/lvs/counters.js';
 import { parseStats } from '../../src/lvs/parse.js';
-import { loadScenario } from '../../src/scenario/load.js';
 import { addressOn, clients, realServers, vipInterface } from '../../src/scenario/model.js';
 import type { Captures, DirectorTables, Topology } from '../../src/verify/evidence.js';
 import { checkDirectorReplies, checkNatRewrite, checkTunnel } from '../../src/verify/forwarding.js';
 import { parseTcpdump } from '../../src/verify/packets.js';
 import { checkLeastConnection, checkPersistence, checkSourceHashing } from '../../src/verify/schedule.js';
 import { requestsFrom, shKernelPicks, tcpdumpLine } from '../helpers/verify-fixtures.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 // The kernel's own choices (scripts/sh-kernel-picks.sh asked IPVS in User-Mode Linux), not the formula again.
 describe('source hashing agrees with the picks of a real kernel\'s ip_vs_sh', () => {
@@ -29,7 +29,7 @@ describe('source hashing agrees with the picks of a real kernel\'s ip_vs_sh', ()
   );
 
   it('the built-in sh scenario\'s two clients land on different servers, as the kernel picked them', () => {
-    const scenario = loadScenario('sh').scenario;
+    const scenario = builtinScenario('sh');
     const kernel = services[0]!;
     const servers = realServers(scenario).map((rs) => ({ name: rs.name, weight: rs.weight }));
     expect(servers.map((s) => `${s.name}:${s.weight}`)).toEqual(kernel.servers.map((s) => `${s.name}:${s.weight}`));

@@ -19,8 +19,8 @@ function issuesOf(data: unknown): string[] {
 }
 
 describe('scenario schema', () => {
-  it('loads rr-basic with the tutorial\'s exact addresses and names', () => {
-    const { scenario, source } = loadScenario('rr-basic');
+  it('loads rr-basic with the tutorial\'s exact addresses and names', async () => {
+    const { scenario, source } = await loadScenario('rr-basic');
     expect(source).toBe('builtin:rr-basic');
     expect(scenario.networks).toEqual([{ name: 'lvs_dr', subnet: '172.20.0.0/16', internal: true }]);
     expect(scenario.service).toMatchObject({ vip: '172.20.1.100', port: 80, scheduler: 'rr' });
@@ -36,8 +36,8 @@ describe('scenario schema', () => {
     expect(scenario.defaults).toEqual({ image: 'lvs-lab/debian:bookworm', init: 'systemd', privilege: 'privileged' });
   });
 
-  it('every built-in scenario validates', () => {
-    for (const name of listBuiltinScenarios()) expect(loadScenario(name).scenario.name).toBe(name);
+  it('every built-in scenario validates', async () => {
+    for (const name of listBuiltinScenarios()) expect((await loadScenario(name)).scenario.name).toBe(name);
   });
 
   it('reports an address outside the subnet with its path, as Docker stores the subnet', () => {
@@ -104,9 +104,9 @@ describe('scenario schema', () => {
     expect(issues).toContain('nodes[1]: DR needs the real server on the same L2 network as the director');
   });
 
-  it('turns a YAML syntax error into a usage error with the line', () => {
+  it('turns a YAML syntax error into a usage error with the line', async () => {
     try {
-      parseScenario('name: x\n  nodes: [\n', 'bad.yaml');
+      await parseScenario('name: x\n  nodes: [\n', 'bad.yaml');
       throw new Error('expected failure');
     } catch (err) {
       expect((err as LabError).exitCode).toBe(2);
@@ -115,8 +115,8 @@ describe('scenario schema', () => {
     }
   });
 
-  it('an unknown built-in name lists the ones there are', () => {
-    expect(() => loadScenario('rr-basik')).toThrow(/no built-in scenario "rr-basik"/);
+  it('an unknown built-in name lists the ones there are', async () => {
+    await expect(loadScenario('rr-basik')).rejects.toThrow(/no built-in scenario "rr-basik"/);
   });
 });
 

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/load.js';
 import { livePage } from '../../src/ui/page.js';
 import { startUiServer, UI_HEADER, type UiServer } from '../../src/ui/server.js';
 import { fakeLab } from '../helpers/fake-lab.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 /** A raw HTTP call, so the Host header can be anything (fetch would not let a test forge it). */
 function call(url: string, opts: { method?: string; host?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<{ status: number; body: string }> {
@@ -20,7 +20,7 @@ function call(url: string, opts: { method?: string; host?: string; headers?: Rec
 }
 
 describe('lab ui server', () => {
-  const scenario = loadScenario('rr-basic').scenario;
+  const scenario = builtinScenario('rr-basic');
   const lab = fakeLab(scenario);
   let server: UiServer;
   beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/load.js';
 import { hopArrows, verifyPage } from '../../src/verify/html.js';
 import { fixtureReport } from '../helpers/verify-fixtures.js';
-const rrBasic = loadScenario('rr-basic').scenario;
-const wrr = loadScenario('wrr').scenario;
+import { builtinScenario } from '../helpers/builtin.js';
+const rrBasic = builtinScenario('rr-basic');
+const wrr = builtinScenario('wrr');
 const rows = (html: string, cls: string) => [...html.matchAll(new RegExp(`<tr class="${cls}" ([^>]*)>(.*?)</tr>`, 'g'))].map((m) => ({ attrs: m[1]!, cells: m[2]! }));
 
 describe('verify page', () => {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/load.js';
 import { parseRequestOutput } from '../../src/verify/requests.js';
 import { checkScheduling } from '../../src/verify/schedule.js';
 import { requestsFrom } from '../helpers/verify-fixtures.js';
+import { builtinScenario } from '../helpers/builtin.js';
 
 const two = [{ name: 'rs1', weight: 1 }, { name: 'rs2', weight: 1 }];
 
 // The script itself runs against a real server: test/integration/verify-shell.test.ts.
 describe('request output', () => {
-  const scenario = loadScenario('rr-basic').scenario;
+  const scenario = builtinScenario('rr-basic');
   it('maps pages to servers and keeps failures as failures', () => {
     const out = 'from rs2 server...\n\n@@lab-request-exit=0\nfrom rs1 server...\n\n@@lab-request-exit=0\n\n@@lab-request-exit=7\nsomething else\n@@lab-request-exit=0\n';
     expect(parseRequestOutput(scenario, 'client', out).map((r) => [r.server, r.curlExit])).toEqual([['rs2', 0], ['rs1', 0], [null, 7], [null, 0]]);
