@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build.js';
 import { resetPlan } from '../../src/plan/reset.js';
-import { builtinScenario } from '../helpers/builtin.js';
+import { builtinLoaded } from '../helpers/builtin.js';
 
 const plan = (name: string) => {
-  const [scenario, source] = [builtinScenario(name), `builtin:${name}`];
+  const { scenario, source } = builtinLoaded(name);
   return { reset: resetPlan(scenario, source), built: buildPlan(scenario, source) };
 };
 const lines = (steps: Array<{ kind: string; command: string } & Partial<{ node: string }>>) => steps.map((s) => `[${s.node}] ${s.command}`);
