@@ -29,6 +29,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const GUEST_INIT = path.join(REPO_ROOT, 'scripts', 'uml-guest-init.sh');
 /** Every program the guest runs, with its Debian package: the guest boots on this machine's root. */
 export const HOST_PROGRAMS = path.join(REPO_ROOT, 'scripts', 'host-programs');
+/** Runs linux.uml pinned to a host CPU of its own (4-5x faster on a VM: the script says why); it execs. */
+const ON_ONE_CPU = path.join(REPO_ROOT, 'scripts', 'uml-cpu.sh');
 export const DEFAULT_MODULES: readonly string[] = [
   'overlay', 'veth', 'bridge', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'ip_vs_lc', 'ipip',
 ];
@@ -491,7 +493,7 @@ export async function runInUml(opts: UmlOptions): Promise<UmlRun> {
       'quiet', 'con=null', 'con0=null,fd:1', 'ubd0=/dev/null',
     ];
     const started = performance.now();
-    const child = spawn(UML_BINARY, args, {
+    const child = spawn(ON_ONE_CPU, [UML_BINARY, ...args], {
       detached: true, // own session and process group: pgid = child.pid
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TMPDIR: shmDir() },

@@ -26,7 +26,9 @@ const SHELL_BUILTINS = new Set(
   '. : [ break cd command continue echo eval exec exit export false getopts hash kill local printf pwd read readonly return set shift test trap true type ulimit umask unset wait'.split(' '),
 );
 /** The scripts that run in the guest, or boot it: each program they call must be listed. */
-const GUEST_SCRIPTS = ['scripts/uml-guest-init.sh', 'scripts/uml.sh', 'scripts/uml-lab.sh', 'scripts/sh-kernel-picks.sh'];
+const GUEST_SCRIPTS = [
+  'scripts/uml-guest-init.sh', 'scripts/uml.sh', 'scripts/uml-cpu.sh', 'scripts/uml-lab.sh', 'scripts/sh-kernel-picks.sh',
+];
 /** node is the project's own runtime: setup.sh checks its version instead of installing Debian's. */
 const RUNTIME = 'node';
 
