@@ -17,7 +17,8 @@ for range in $(printf '%s' "$allowed" | tr ',' ' '); do
   cpu=${range%-*}
   while [ "$cpu" -le "${range#*-}" ]; do
     dir=/sys/devices/system/cpu/cpu$cpu
-    if [ -d "$dir" ] && exec 9<"$dir" && flock -n 9; then exec taskset -c "$cpu" "$@"; fi
+    # `command`: a redirection that fails does not end the script (as it would for a bare `exec`).
+    if [ -r "$dir" ] && command exec 9<"$dir" && flock -n 9; then exec taskset -c "$cpu" "$@"; fi
     cpu=$((cpu + 1))
   done
 done

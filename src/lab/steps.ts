@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import { environmentError, ExitCode, LabError } from '../errors.js';
 import { LABEL, labMade } from '../labels.js';
 import { NO_IPVS_PATTERN } from '../lvs/ipvsadm.js';
@@ -119,8 +118,10 @@ function groupExecs(steps: Step[]): Step[][] {
 }
 
 async function runGroup(plan: Plan, runtime: DockerRuntime, group: Step[], report: InOrder): Promise<void> {
-  if (group[0]!.kind === 'exec') return runExecs(plan, runtime, group as ExecStep[], report);
   const step = group[0]!;
+  // A node's commands from its first on go to one shell kept open there, when the caller keeps a pool of them.
+  if (step.kind === 'exec' || step.kind === 'wait-init') await runtime.keepShell(step.node);
+  if (step.kind === 'exec') return runExecs(plan, runtime, group as ExecStep[], report);
   report.started(step);
   report.done(step, await runStep(plan, runtime, step));
 }
@@ -136,21 +137,12 @@ async function runExecs(plan: Plan, runtime: DockerRuntime, steps: ExecStep[], r
     },
     end: (i) => (times[i]!.end = performance.now()),
   });
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
-  out.on('data', (c: Buffer) => {
-    chunks.out.push(c);
-    watch(c.toString('utf8'));
-  });
-  err.on('data', (c: Buffer) => chunks.err.push(c));
-  const sinks = { stdout: out, stderr: err };
   const node = steps[0]!.node;
   const r = await runtime
-    .execStream(node, ['sh', '-c', script], sinks, { timeoutMs: EXEC_TIMEOUT_MS * steps.length })
+    .exec(node, ['sh', '-c', script], { timeoutMs: EXEC_TIMEOUT_MS * steps.length, onStdout: watch })
     .catch((e: unknown) => Promise.reject(engineRefused(`Docker could not run \`${steps[0]!.command}\` on ${node}`, e)));
-  const rawErr = Buffer.concat(chunks.err).toString('utf8');
-  const stdout = splitBatchOutput(Buffer.concat(chunks.out).toString('utf8'), token, steps.length);
+  const rawErr = r.stderr;
+  const stdout = splitBatchOutput(r.stdout, token, steps.length);
   const stderr = splitBatchOutput(rawErr, token, steps.length);
   for (const [i, step] of steps.entries()) {
     const part = stdout[i]!;

@@ -33,6 +33,13 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+export interface ExecOptions {
+  /** Out of time after this long: the result says timedOut (exit 124 in a kept shell). */
+  timeoutMs?: number | undefined;
+  /** Each piece of stdout as it arrives (the result still holds all of it). */
+  onStdout?: ((text: string) => void) | undefined;
+}
+
 const labelFilter = (filters: LabelFilter | LabelFilter[]) =>
   JSON.stringify({ label: [filters].flat().map((f) => (f.value === undefined ? f.key : `${f.key}=${f.value}`)) });
 
@@ -137,6 +144,8 @@ export class DockerRuntime {
   private execTarget: (name: string) => string = (name) => name;
   /** Containers with a shell kept open (withShells), by container name: exec runs there while it is free. */
   private shells = new Map<string, ShellSession>();
+  /** Where keepShell keeps the shells it opens (withShellPool); none: keepShell opens nothing. */
+  private pool: Map<string, ShellSession> | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -178,7 +187,8 @@ export class DockerRuntime {
    * `close` ends the shells; until then they keep the process alive.
    */
   async withShells(names: string[]): Promise<{ runtime: DockerRuntime; close: () => void }> {
-    const targets = names.map((n) => this.execTarget(n));
+    // A shell this connection keeps already (keepShell) is used, not opened again; `close` leaves it open.
+    const targets = names.map((n) => this.execTarget(n)).filter((t) => !this.shells.get(t)?.open);
     const opened = await Promise.allSettled(targets.map((t) => this.openShell(t)));
     const shells = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
     const close = () => shells.forEach((s) => s.close());
@@ -188,8 +198,31 @@ export class DockerRuntime {
       throw failed.reason;
     }
     const scoped = Object.create(this) as DockerRuntime;
-    scoped.shells = new Map(targets.map((t, i) => [t, shells[i]!]));
+    scoped.shells = new Map([...this.shells, ...targets.map((t, i): [string, ShellSession] => [t, shells[i]!])]);
     return { runtime: scoped, close };
+  }
+
+  /**
+   * This connection with a pool of kept shells, empty at first: keepShell opens one on a node, which every
+   * exec there uses from then on (`up` opens one as each node starts, and its verify uses them too).
+   * `close` ends them all.
+   */
+  withShellPool(): { runtime: DockerRuntime; close: () => void } {
+    const scoped = Object.create(this) as DockerRuntime;
+    const pool = new Map<string, ShellSession>();
+    [scoped.shells, scoped.pool] = [pool, pool];
+    return { runtime: scoped, close: () => pool.forEach((s) => s.close()) };
+  }
+
+  /**
+   * With a pool (withShellPool), a shell kept open on NAME's container from now on; without one, nothing.
+   * A shell that does not open is no error: exec runs execs there, and says what went wrong.
+   */
+  async keepShell(name: string): Promise<void> {
+    const target = this.execTarget(name);
+    if (!this.pool || this.pool.get(target)?.open) return;
+    const shell = await this.openShell(target).catch(() => undefined);
+    if (shell) this.pool.set(target, shell);
   }
 
   private async openShell(target: string): Promise<ShellSession> {
@@ -518,13 +551,13 @@ export class DockerRuntime {
   }
 
   /** `docker exec` returning demuxed stdout, stderr and the exit code, like testcontainers' exec. */
-  async exec(container: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(container: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const shell = this.shells.get(this.execTarget(container));
     if (shell?.available) {
-      const result = await this.execInShell(shell, container, argv, opts.timeoutMs);
+      const result = await this.execInShell(shell, container, argv, opts);
       if (result) return result;
     }
-    const stdout = collector();
+    const stdout = collector(opts.onStdout);
     const stderr = collector();
     const sinks = { stdout: stdout.sink, stderr: stderr.sink };
     const { exitCode, timedOut } = await this.execStream(container, argv, sinks, opts);
@@ -537,13 +570,13 @@ export class DockerRuntime {
    * the stream broken): the caller runs the command in an exec of its own.
    */
   private async execInShell(
-    shell: ShellSession, container: string, argv: string[], timeoutMs: number | undefined,
+    shell: ShellSession, container: string, argv: string[], { timeoutMs, onStdout }: ExecOptions,
   ): Promise<ExecResult | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const outOfTime = new Promise<'timeout'>((resolve) => {
       if (timeoutMs) timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
-    const result = await Promise.race([shell.run(argv), outOfTime]);
+    const result = await Promise.race([shell.run(argv, onStdout), outOfTime]);
     clearTimeout(timer);
     if (result === 'timeout') {
       shell.close();
@@ -779,11 +812,12 @@ function splitRepoTag(ref: string): [string, string | undefined] {
 }
 
 /** A sink that keeps what is written to it, at once (no stream buffering in between). */
-function collector(): { sink: Writable; text: () => string } {
+function collector(onText?: (text: string) => void): { sink: Writable; text: () => string } {
   const chunks: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       chunks.push(chunk);
+      onText?.(chunk.toString('utf8'));
       done();
     },
   });

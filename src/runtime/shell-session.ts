@@ -15,6 +15,9 @@ export type Demux = (stream: Duplex, stdout: PassThrough, stderr: PassThrough) =
 interface Pending {
   stdout: string;
   stderr: string;
+  /** How much of stdout was handed to onStdout so far. */
+  told: number;
+  onStdout: ((text: string) => void) | undefined;
   exitCode: number | undefined;
   stderrDone: boolean;
   resolve: (r: SessionResult | undefined) => void;
@@ -55,10 +58,18 @@ export class ShellSession {
     return !this.ended && !this.pending;
   }
 
-  /** Runs ARGV (the shell must be available); undefined when the shell went away before the command ended. */
-  run(argv: string[]): Promise<SessionResult | undefined> {
+  /** The shell is still there (it may be running a command). */
+  get open(): boolean {
+    return !this.ended;
+  }
+
+  /**
+   * Runs ARGV (the shell must be available), handing its stdout to ON_STDOUT as it comes; undefined when the
+   * shell went away before the command ended.
+   */
+  run(argv: string[], onStdout?: (text: string) => void): Promise<SessionResult | undefined> {
     return new Promise((resolve) => {
-      this.pending = { stdout: '', stderr: '', exitCode: undefined, stderrDone: false, resolve };
+      this.pending = { stdout: '', stderr: '', told: 0, onStdout, exitCode: undefined, stderrDone: false, resolve };
       const m = this.mark;
       this.stream.write(`(${asCommand(argv)}) </dev/null; printf '\\n${m} %d\\n' $?; printf '\\n${m}\\n' >&2\n`);
     });
@@ -79,6 +90,7 @@ export class ShellSession {
     // Anything after the marker is not the command's (a process it left in the background): dropped.
     const done = from === 'stdout' ? new RegExp(`\\n${this.mark} (\\d+)\\n`) : new RegExp(`\\n${this.mark}\\n`);
     const m = done.exec(p[from]);
+    if (from === 'stdout') this.tell(p, m?.index);
     if (!m) return;
     p[from] = p[from].slice(0, m.index);
     if (from === 'stdout') p.exitCode = Number(m[1]);
@@ -86,6 +98,27 @@ export class ShellSession {
     if (p.exitCode === undefined || !p.stderrDone) return;
     this.pending = undefined;
     p.resolve({ stdout: p.stdout, stderr: p.stderr, exitCode: p.exitCode });
+  }
+
+  /** Hands on the stdout that is the command's: up to its end marker, or short of a last line that may begin one. */
+  private tell(p: Pending, markerAt: number | undefined): void {
+    const upTo = markerAt ?? this.surelyTheCommands(p.stdout);
+    if (!p.onStdout || upTo <= p.told) return;
+    p.onStdout(p.stdout.slice(p.told, upTo));
+    p.told = upTo;
+  }
+
+  /**
+   * How much of TEXT to hand on: all of it, unless its last line (with the \n before it) could be the start of
+   * the marker. A last \n goes at once, for a reader waiting for the end of a line: when the marker follows it,
+   * what was handed on ends with a line break that the result, cut before the marker, has not.
+   */
+  private surelyTheCommands(text: string): number {
+    const last = text.lastIndexOf('\n');
+    const line = text.slice(last + 1);
+    const head = `${this.mark} `;
+    const marking = line !== '' && (head.startsWith(line) || (line.startsWith(head) && /^\d*$/.test(line.slice(head.length))));
+    return last >= 0 && marking ? last : text.length;
   }
 
   private end(): void {

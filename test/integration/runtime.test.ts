@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { LabError } from '../../src/errors.js';
 import { LABEL, labLabels } from '../../src/labels.js';
@@ -144,6 +144,34 @@ describe('Docker adapter on a real engine', () => {
     expect([a.stdout, b.stdout]).toEqual(['a\n', 'b\n']); // the second, while the shell was busy, in an exec
     expect(await kept.exec(name, ['sleep', '30'], { timeoutMs: 500 })).toMatchObject({ exitCode: 124, timedOut: true });
     expect(await kept.exec(name, ['echo', 'after'])).toMatchObject({ stdout: 'after\n', exitCode: 0 });
+  });
+
+  it('a shell pool (withShellPool): keepShell opens one, which exec, onStdout and withShells use; close ends it', async () => {
+    const name = `rs-${id}`;
+    const execIds = async () => (await new Docker().getContainer(name).inspect()).ExecIDs ?? [];
+    const before = await execIds();
+    const pool = runtime.withShellPool();
+    onTestFinished(pool.close);
+    await runtime.keepShell(name); // no pool there: nothing opened
+    expect((await execIds()).filter((e) => !before.includes(e))).toEqual([]);
+    await pool.runtime.keepShell(name);
+    await pool.runtime.keepShell(name); // kept already: not opened twice
+    const opened = (await execIds()).filter((e) => !before.includes(e));
+    expect(opened).toHaveLength(1);
+    // Stdout arrives in pieces as it is printed, never with the shell's end marker in it.
+    const pieces: string[] = [];
+    const script = 'echo first; sleep 0.5; printf second; sleep 0.5; echo " third"';
+    const r = await pool.runtime.exec(name, ['sh', '-c', script], { onStdout: (t) => pieces.push(t) });
+    expect(r).toMatchObject({ stdout: 'first\nsecond third\n', exitCode: 0 });
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(['first\nsecond third\n', 'first\nsecond third\n\n']).toContain(pieces.join('')); // (surelyTheCommands)
+    const { runtime: verifying, close } = await pool.runtime.withShells([name]);
+    expect(await verifying.exec(name, ['echo', 'in-pool'])).toMatchObject({ stdout: 'in-pool\n', exitCode: 0 });
+    close(); // closes only the shells withShells opened: none
+    expect(await pool.runtime.exec(name, ['echo', 'still'])).toMatchObject({ stdout: 'still\n', exitCode: 0 });
+    expect((await execIds()).filter((e) => !before.includes(e))).toEqual(opened); // every command in the one shell
+    pool.close();
+    await vi.waitFor(async () => expect((await new Docker().getExec(opened[0]!).inspect()).Running).toBe(false));
   });
 
   it('a container stopped while a kept shell runs a command in it: exit 3 saying so', async () => {
