@@ -7,10 +7,12 @@
 # same boot command: `lab --version` in the guest took 1.3-1.7 s unpinned, 0.31-0.40 s pinned.
 #
 # A CPU is taken with a lock on its /sys directory, which CMD and every process it starts inherit: it is
-# released when the last of them exits, and two guests at once get two CPUs. With every CPU this process
-# may use taken, CMD runs unpinned.
+# released when the last of them exits, and two guests at once get two CPUs (on one /sys: machines, or
+# containers with a /sys each, sharing CPUs do not see each other's locks). With every CPU this process may
+# use taken, or no taskset, CMD runs unpinned.
 set -u
 [ $# -gt 0 ] || { echo "usage: scripts/uml-cpu.sh CMD [ARGS...]" >&2; exit 2; }
+command -v taskset >/dev/null 2>&1 && command -v flock >/dev/null 2>&1 || exec "$@"
 
 allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)   # e.g. 0-3,8
 for range in $(printf '%s' "$allowed" | tr ',' ' '); do

@@ -64,8 +64,8 @@ export interface BroughtUp {
  */
 export async function bringUp(request: UpRequest, listener: UpListener): Promise<BroughtUp> {
   const requested = await requestedScenario(request.ref, request.overrides);
-  // A shell kept open on each node from its first command to the end of the verification: each command
-  // there a fork, not an exec (an exec costs 0.3-1.5 s of a one-CPU engine).
+  // A shell kept open on each node (again, if one was closed) from its first command to the end of the
+  // verification: each command there a fork, not an exec (an exec costs 0.3-1.5 s of a one-CPU engine).
   const shells = (await DockerRuntime.connect()).withShellPool();
   try {
     const { runtime } = shells;

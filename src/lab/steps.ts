@@ -119,7 +119,7 @@ function groupExecs(steps: Step[]): Step[][] {
 
 async function runGroup(plan: Plan, runtime: DockerRuntime, group: Step[], report: InOrder): Promise<void> {
   const step = group[0]!;
-  // A node's commands from its first on go to one shell kept open there, when the caller keeps a pool of them.
+  // A node's commands from its first on go to a shell kept open there (again, if one was closed), when the caller keeps a pool.
   if (step.kind === 'exec' || step.kind === 'wait-init') await runtime.keepShell(step.node);
   if (step.kind === 'exec') return runExecs(plan, runtime, group as ExecStep[], report);
   report.started(step);

@@ -33,6 +33,9 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+/** The exit code of a command whose kept shell went away while it ran, in a container still running. */
+const SHELL_LOST = 255;
+
 export interface ExecOptions {
   /** Out of time after this long: the result says timedOut (exit 124 in a kept shell). */
   timeoutMs?: number | undefined;
@@ -142,7 +145,7 @@ export class DockerRuntime {
   private refusal: LabError | undefined;
   /** Where exec runs for a name it is given: the same name, unless scoped to a lab (withContainerNames). */
   private execTarget: (name: string) => string = (name) => name;
-  /** Containers with a shell kept open (withShells), by container name: exec runs there while it is free. */
+  /** Containers with a shell kept open (withShells, a pool's), by container name: exec runs there while it is free. */
   private shells = new Map<string, ShellSession>();
   /** Where keepShell keeps the shells it opens (withShellPool); none: keepShell opens nothing. */
   private pool: Map<string, ShellSession> | undefined;
@@ -211,7 +214,11 @@ export class DockerRuntime {
     const scoped = Object.create(this) as DockerRuntime;
     const pool = new Map<string, ShellSession>();
     [scoped.shells, scoped.pool] = [pool, pool];
-    return { runtime: scoped, close: () => pool.forEach((s) => s.close()) };
+    const close = () => {
+      scoped.pool = undefined; // closed: work still going (an interrupted up's) opens no shell that nobody closes
+      pool.forEach((s) => s.close());
+    };
+    return { runtime: scoped, close };
   }
 
   /**
@@ -565,9 +572,10 @@ export class DockerRuntime {
   }
 
   /**
-   * ARGV in a kept shell, bounded like an exec (exit 124 when out of time: the shell is closed, the next
-   * command gets an exec). Undefined when the shell went away first in a running container (its sh killed,
-   * the stream broken): the caller runs the command in an exec of its own.
+   * ARGV in a kept shell, bounded like an exec (exit 124 when out of time, with what it printed: the shell is
+   * closed, the next command gets an exec). When the shell went away first in a running container (its sh
+   * killed, the stream broken): undefined if nothing of the command came, and the caller runs it in an exec of
+   * its own; else it ran, at least in part, and must not run twice (a batch of `up`): exit SHELL_LOST.
    */
   private async execInShell(
     shell: ShellSession, container: string, argv: string[], { timeoutMs, onStdout }: ExecOptions,
@@ -579,13 +587,15 @@ export class DockerRuntime {
     const result = await Promise.race([shell.run(argv, onStdout), outOfTime]);
     clearTimeout(timer);
     if (result === 'timeout') {
-      shell.close();
-      return this.docker.ping().then(() => ({ stdout: '', stderr: '', exitCode: 124, timedOut: true }));
+      const { stdout = '', stderr = '' } = shell.close() ?? {};
+      return this.docker.ping().then(() => ({ stdout, stderr, exitCode: 124, timedOut: true }));
     }
-    if (result) return { ...result, timedOut: false };
+    if (!('cutOff' in result)) return { ...result, timedOut: false };
     const target = this.execTarget(container);
     if (await this.stopsSoon(target)) throw await this.stoppedError(target, `while \`${argv.join(' ')}\` ran in it`);
-    return undefined;
+    if (!result.stdout && !result.stderr) return undefined;
+    const lost = `\nlab: the connection to ${target}'s shell broke before this command ended.\n`;
+    return { stdout: result.stdout, stderr: result.stderr + lost, exitCode: SHELL_LOST, timedOut: false };
   }
 
   /** An interactive TTY session (`lab shell`): the user's terminal is wired to the process until it exits. */

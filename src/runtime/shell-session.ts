@@ -8,6 +8,13 @@ export interface SessionResult {
   exitCode: number;
 }
 
+/** What a command printed before it was cut off: its shell went away, or was closed, before the command ended. */
+export interface CutOff {
+  cutOff: true;
+  stdout: string;
+  stderr: string;
+}
+
 /** Splits the engine's multiplexed exec stream into stdout and stderr (dockerode's demuxer). */
 export type Demux = (stream: Duplex, stdout: PassThrough, stderr: PassThrough) => void;
 
@@ -20,7 +27,7 @@ interface Pending {
   onStdout: ((text: string) => void) | undefined;
   exitCode: number | undefined;
   stderrDone: boolean;
-  resolve: (r: SessionResult | undefined) => void;
+  resolve: (r: SessionResult | CutOff) => void;
 }
 
 /** Single quotes for sh: each argument exactly as given. */
@@ -64,10 +71,10 @@ export class ShellSession {
   }
 
   /**
-   * Runs ARGV (the shell must be available), handing its stdout to ON_STDOUT as it comes; undefined when the
-   * shell went away before the command ended.
+   * Runs ARGV (the shell must be available), handing its stdout to ON_STDOUT as it comes; cut off (with what it
+   * printed so far) when the shell went away before the command ended.
    */
-  run(argv: string[], onStdout?: (text: string) => void): Promise<SessionResult | undefined> {
+  run(argv: string[], onStdout?: (text: string) => void): Promise<SessionResult | CutOff> {
     return new Promise((resolve) => {
       this.pending = { stdout: '', stderr: '', told: 0, onStdout, exitCode: undefined, stderrDone: false, resolve };
       const m = this.mark;
@@ -75,19 +82,20 @@ export class ShellSession {
     });
   }
 
-  /** Ends the shell (the commands it ran are over); a command still running is cut off. */
-  close(): void {
-    if (this.ended) return;
-    this.end();
+  /** Ends the shell (the commands it ran are over); a command still running is cut off: what it printed so far. */
+  close(): CutOff | undefined {
+    if (this.ended) return undefined;
+    const cut = this.end();
     this.stream.end('exit 0\n');
     this.stream.destroy();
+    return cut;
   }
 
   private take(from: 'stdout' | 'stderr', text: string): void {
     const p = this.pending;
-    if (!p) return;
+    // Anything after its marker is not the command's (a process it left in the background): dropped.
+    if (!p || (from === 'stdout' ? p.exitCode !== undefined : p.stderrDone)) return;
     p[from] += text;
-    // Anything after the marker is not the command's (a process it left in the background): dropped.
     const done = from === 'stdout' ? new RegExp(`\\n${this.mark} (\\d+)\\n`) : new RegExp(`\\n${this.mark}\\n`);
     const m = done.exec(p[from]);
     if (from === 'stdout') this.tell(p, m?.index);
@@ -121,10 +129,14 @@ export class ShellSession {
     return last >= 0 && marking ? last : text.length;
   }
 
-  private end(): void {
+  private end(): CutOff | undefined {
     this.ended = true;
     const p = this.pending;
     this.pending = undefined;
-    p?.resolve(undefined);
+    if (!p) return undefined;
+    const said = (text: string) => text.slice(0, this.surelyTheCommands(text));
+    const cut: CutOff = { cutOff: true, stdout: said(p.stdout), stderr: said(p.stderr) };
+    p.resolve(cut);
+    return cut;
   }
 }

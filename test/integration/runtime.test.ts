@@ -174,6 +174,23 @@ describe('Docker adapter on a real engine', () => {
     await vi.waitFor(async () => expect((await new Docker().getExec(opened[0]!).inspect()).Running).toBe(false));
   });
 
+  it('a kept shell killed mid-command, its container running: exit 255 with what it printed, not run again', async () => {
+    const name = `rs-${id}`;
+    const execIds = async () => (await new Docker().getContainer(name).inspect()).ExecIDs ?? [];
+    const before = await execIds();
+    const { runtime: kept, close } = await runtime.withShells([name]);
+    onTestFinished(close);
+    const [shellExec] = (await execIds()).filter((e) => !before.includes(e));
+    const file = `/tmp/ran-${id}`;
+    const running = kept.exec(name, ['sh', '-c', `echo ran >>${file}; echo printed; sleep 2`]);
+    await vi.waitFor(async () => expect((await runtime.exec(name, ['cat', file])).stdout).toBe('ran\n'));
+    process.kill((await new Docker().getExec(shellExec!).inspect()).Pid, 'SIGKILL'); // the engine runs here
+    const r = await running;
+    expect(r).toMatchObject({ stdout: 'printed\n', exitCode: 255, timedOut: false });
+    expect(r.stderr).toMatch(/connection to .*shell broke before this command ended/);
+    expect((await runtime.exec(name, ['cat', file])).stdout).toBe('ran\n'); // not run again in an exec
+  });
+
   it('a container stopped while a kept shell runs a command in it: exit 3 saying so', async () => {
     const name = `stopped-shell-${id}`;
     await runtime.runContainer(spec({ name, address: '10.213.0.14' }));

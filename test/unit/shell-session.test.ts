@@ -15,8 +15,11 @@ function session() {
   const pipes: { stdout?: PassThrough; stderr?: PassThrough } = {};
   const shell = new ShellSession(stream, (_s, stdout, stderr) => Object.assign(pipes, { stdout, stderr }));
   const mark = () => /printf '\\n(@@lab-shell-[^ ]+@@) %d\\n'/.exec(written.at(-1) ?? '')![1]!;
-  return { shell, mark, out: (text: string) => pipes.stdout!.write(text), err: (text: string) => pipes.stderr!.write(text) };
+  const out = (text: string) => pipes.stdout!.write(text);
+  return { shell, stream, mark, out, err: (text: string) => pipes.stderr!.write(text) };
 }
+
+const turn = () => new Promise((r) => setImmediate(r));
 
 describe('ShellSession', () => {
   // The command's output arrives in pieces cut anywhere, its end marker too: onStdout gets the command's output,
@@ -40,7 +43,7 @@ describe('ShellSession', () => {
     const pieces: string[] = [];
     const result = shell.run(['echo'], (t) => pieces.push(t));
     out('@@lab-batch 0 start\n');
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(pieces.join('')).toBe('@@lab-batch 0 start\n');
     out(`\n${mark()} 0\n`);
     err(`\n${mark()}\n`);
@@ -53,13 +56,48 @@ describe('ShellSession', () => {
     const pieces: string[] = [];
     const result = shell.run(['echo'], (t) => pieces.push(t));
     out(`start\n${mark().slice(0, 10)}`);
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(pieces.join('')).toBe('start');
     out('...not the marker\n');
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(pieces.join('')).toBe(`start\n${mark().slice(0, 10)}...not the marker\n`);
     out(`\n${mark()} 0\n`);
     err(`\n${mark()}\n`);
     expect((await result)?.stdout).toBe(`start\n${mark().slice(0, 10)}...not the marker\n`);
+  });
+
+  it('what a background process prints after the command\'s marker is not the command\'s', async () => {
+    const { shell, mark, out, err } = session();
+    const pieces: string[] = [];
+    const result = shell.run(['echo'], (t) => pieces.push(t));
+    out(`out\n\n${mark()} 0\n`);
+    out('BACKGROUND\n');
+    err(`\n${mark()}\n`);
+    expect(await result).toEqual({ stdout: 'out\n', stderr: '', exitCode: 0 });
+    expect(pieces.join('')).toBe('out\n');
+  });
+
+  it('closed while a command runs: the command is cut off with what it printed, never a piece of a marker', async () => {
+    const { shell, mark, out, err } = session();
+    const result = shell.run(['sleep', '9']);
+    out(`half\n${mark().slice(0, 12)}`);
+    err('warned\n');
+    await turn();
+    const cut = { cutOff: true, stdout: 'half', stderr: 'warned\n' };
+    expect(shell.close()).toEqual(cut);
+    expect(await result).toEqual(cut);
+    expect(shell.open).toBe(false);
+    expect(shell.close()).toBeUndefined(); // closed once
+  });
+
+  it('its stream gone while a command runs: cut off with what it printed; nothing running, nothing cut', async () => {
+    const { shell, stream, out } = session();
+    const result = shell.run(['sleep', '9']);
+    out('started\n');
+    await turn();
+    stream.emit('end');
+    expect(await result).toEqual({ cutOff: true, stdout: 'started\n', stderr: '' });
+    expect(shell.available).toBe(false);
+    expect(shell.close()).toBeUndefined();
   });
 });
