@@ -141,9 +141,8 @@ async function runExecs(plan: Plan, runtime: DockerRuntime, steps: ExecStep[], r
   const r = await runtime
     .exec(node, ['sh', '-c', script], { timeoutMs: EXEC_TIMEOUT_MS * steps.length, onStdout: watch })
     .catch((e: unknown) => Promise.reject(engineRefused(`Docker could not run \`${steps[0]!.command}\` on ${node}`, e)));
-  const rawErr = r.stderr;
   const stdout = splitBatchOutput(r.stdout, token, steps.length);
-  const stderr = splitBatchOutput(rawErr, token, steps.length);
+  const stderr = splitBatchOutput(r.stderr, token, steps.length);
   for (const [i, step] of steps.entries()) {
     const part = stdout[i]!;
     const finished = part.exitCode !== undefined;
@@ -155,7 +154,7 @@ async function runExecs(plan: Plan, runtime: DockerRuntime, steps: ExecStep[], r
     }
     // Cut short (a timeout, a killed shell) or never reached by a shell that failed: the exec's own code is its.
     const exitCode = part.exitCode ?? (r.exitCode === 0 ? 1 : r.exitCode);
-    const outcome = { exitCode, stdout: part.output, stderr: part.started ? stderr[i]!.output : rawErr, seconds };
+    const outcome = { exitCode, stdout: part.output, stderr: part.started ? stderr[i]!.output : r.stderr, seconds };
     report.failed(step, outcome);
     throw stepError(plan.scenario, step, { ...outcome, timedOut: r.timedOut && !finished });
   }

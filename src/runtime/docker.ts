@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { PassThrough, type Readable, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 // dockerode is loaded on the first connect: `lab list`, `--help` and `--dry-run` never pay for it.
 import type Docker from 'dockerode';
 import { environmentError, LabError } from '../errors.js';
@@ -824,10 +825,12 @@ function splitRepoTag(ref: string): [string, string | undefined] {
 /** A sink that keeps what is written to it, at once (no stream buffering in between). */
 function collector(onText?: (text: string) => void): { sink: Writable; text: () => string } {
   const chunks: Buffer[] = [];
+  // A character cut between two chunks is handed on whole, with the second (as a kept shell's text is).
+  const decoder = new StringDecoder('utf8');
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       chunks.push(chunk);
-      onText?.(chunk.toString('utf8'));
+      onText?.(decoder.write(chunk));
       done();
     },
   });

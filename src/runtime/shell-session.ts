@@ -48,6 +48,11 @@ const asCommand = (argv: string[]) =>
  */
 export class ShellSession {
   private readonly mark = `@@lab-shell-${randomUUID()}@@`;
+  /** Where a command's stdout (with its exit code) and its stderr end. */
+  private readonly ends = {
+    stdout: new RegExp(`\\n${this.mark} (\\d+)\\n`),
+    stderr: new RegExp(`\\n${this.mark}\\n`),
+  };
   private pending: Pending | undefined;
   private ended = false;
 
@@ -96,8 +101,7 @@ export class ShellSession {
     // Anything after its marker is not the command's (a process it left in the background): dropped.
     if (!p || (from === 'stdout' ? p.exitCode !== undefined : p.stderrDone)) return;
     p[from] += text;
-    const done = from === 'stdout' ? new RegExp(`\\n${this.mark} (\\d+)\\n`) : new RegExp(`\\n${this.mark}\\n`);
-    const m = done.exec(p[from]);
+    const m = this.ends[from].exec(p[from]);
     if (from === 'stdout') this.tell(p, m?.index);
     if (!m) return;
     p[from] = p[from].slice(0, m.index);
@@ -110,8 +114,9 @@ export class ShellSession {
 
   /** Hands on the stdout that is the command's: up to its end marker, or short of a last line that may begin one. */
   private tell(p: Pending, markerAt: number | undefined): void {
+    if (!p.onStdout) return;
     const upTo = markerAt ?? this.surelyTheCommands(p.stdout);
-    if (!p.onStdout || upTo <= p.told) return;
+    if (upTo <= p.told) return;
     p.onStdout(p.stdout.slice(p.told, upTo));
     p.told = upTo;
   }

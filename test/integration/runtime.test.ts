@@ -87,6 +87,16 @@ describe('Docker adapter on a real engine', () => {
     expect([126, 127]).toContain(missing.exitCode); // the runtime's "not found" codes
   });
 
+  it('exec hands stdout on as it comes (onStdout), every character whole however the stream is cut', async () => {
+    const pieces: string[] = [];
+    // 3 bytes per character, 120 KB in several writes: the engine's frames cut some characters in two.
+    const script = 'for i in 1 2 3 4; do yes € | head -n 10000 | tr -d "\\n"; sleep 0.1; done';
+    const r = await runtime.exec(`rs-${id}`, ['sh', '-c', script], { onStdout: (t) => pieces.push(t) });
+    expect(r.stdout).toBe('€'.repeat(40_000));
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(r.stdout);
+  });
+
   it('runToExit: a throwaway container\'s exit code and its logs, stdout and stderr apart (as doctor reads them)', async () => {
     const name = `once-${id}`;
     try {
